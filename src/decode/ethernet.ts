@@ -22,6 +22,8 @@ const VLAN_TAG_BYTES = 4;
 export const EtherType = {
   Ipv4: 0x0800,
   Arp: 0x0806,
+  /** Reverse ARP (RFC 903) shares ARP's packet format. */
+  Rarp: 0x8035,
   Vlan: 0x8100,
   Ipv6: 0x86dd,
   QinQ: 0x88a8,
@@ -91,6 +93,7 @@ export function decodeEtherTypePayload(
     case EtherType.Ipv6:
       return decodeIpv6(buf, off, end, out);
     case EtherType.Arp:
+    case EtherType.Rarp:
       return decodeArp(buf, off, end, out);
     default:
       return DecodeStatus.Ok;

@@ -1,0 +1,30 @@
+/** The `spansight` command line: dispatches to one module per command. */
+import { runRead } from './read.js';
+
+const USAGE = `usage: spansight <command> [options]
+
+commands:
+  read FILE [--json] [--max-flows N] [--no-progress]
+      decode a pcap or pcapng capture and print totals
+
+run "spansight <command> --help" for a command's options.
+`;
+
+/** Run the CLI with `args` (no node or script path); resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'read':
+      return runRead(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`spansight: unknown command "${command}"\n\n`);
+      process.stderr.write(USAGE);
+      return 2;
+  }
+}

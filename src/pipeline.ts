@@ -1,0 +1,86 @@
+/**
+ * The packet pipeline as a frame sink: decode each frame into one reused
+ * record, count its layers, and account it to its flow.
+ */
+import type { FrameSink } from './capture/frame.js';
+import { decodeFrame } from './decode/frame.js';
+import { LayerCounts } from './decode/layer-counts.js';
+import { DecodeStatus, DecodedPacket } from './decode/packet.js';
+import { DistinctKeySet } from './flows/distinct-keys.js';
+import { FlowTable, type FlowTableOptions } from './flows/flow-table.js';
+
+export interface PipelineOptions {
+  flows?: Omit<FlowTableOptions, 'onFlowStart'>;
+  /** Called for each new flow record, after the pipeline's own counting. */
+  onFlowStart?: (table: FlowTable, flowId: number) => void;
+}
+
+/** Frame sink that runs decode and flow accounting for every frame. */
+export class PacketPipeline implements FrameSink {
+  readonly packet = new DecodedPacket();
+  readonly counts = new LayerCounts();
+  readonly flows: FlowTable;
+  /** Distinct (VLAN, 5-tuple) keys, by `FlowClass`, across flow records. */
+  readonly distinctKeysByClass = new Float64Array(3);
+  readonly distinctKeys = new DistinctKeySet();
+
+  frames = 0;
+  wireBytes = 0;
+  capturedBytes = 0;
+  firstTimeUs = -1;
+  lastTimeUs = -1;
+  decoderExceptions = 0;
+
+  constructor(options: PipelineOptions = {}) {
+    const onFlowStart = options.onFlowStart;
+    this.flows = new FlowTable({
+      ...options.flows,
+      onFlowStart: (table, flowId) => {
+        const [hi, lo] = table.keyHashes(flowId);
+        if (this.distinctKeys.add(hi, lo)) {
+          this.distinctKeysByClass[table.flowClass(flowId)]++;
+        }
+        if (onFlowStart !== undefined) onFlowStart(table, flowId);
+      },
+    });
+  }
+
+  onFrame(
+    buf: Uint8Array,
+    off: number,
+    capturedBytes: number,
+    wireBytes: number,
+    timeUs: number,
+    linkType: number,
+  ): void {
+    this.frames++;
+    this.wireBytes += wireBytes;
+    this.capturedBytes += capturedBytes;
+    if (this.firstTimeUs < 0) this.firstTimeUs = timeUs;
+    this.lastTimeUs = timeUs;
+
+    const packet = this.packet;
+    let status: number;
+    try {
+      status = decodeFrame(
+        buf,
+        off,
+        capturedBytes,
+        wireBytes,
+        linkType,
+        packet,
+      );
+    } catch {
+      // A decoder must never throw on packet bytes; a count here is a bug to
+      // fix, but one bad frame must not stop the capture.
+      this.decoderExceptions++;
+      return;
+    }
+    this.counts.count(packet, status);
+    // A frame that did not decode is counted and skipped: a partial header
+    // would give its flow a wrong key.
+    if (status === DecodeStatus.Ok) {
+      this.flows.observe(packet, buf, timeUs, wireBytes);
+    }
+  }
+}
