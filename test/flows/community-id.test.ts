@@ -13,12 +13,11 @@ import {
 } from '../../src/flows/community-id.js';
 
 /**
- * The spec repository (github.com/corelight/community-id-spec, BSD-3-Clause):
- * a copy under test/fixtures wins over the shared corpus.
+ * The spec repository's vectors and pcaps (github.com/corelight/
+ * community-id-spec, BSD-3-Clause), copied into the fixtures.
  */
 const SPEC_DIRS = [
-  new URL('../fixtures/community-id-spec/', import.meta.url).pathname,
-  '/work/shared/corpus/corelight__community-id-spec/',
+  new URL('../fixtures/public/community-id-spec/', import.meta.url).pathname,
 ];
 const specDir = SPEC_DIRS.find((dir) => existsSync(join(dir, 'baseline')));
 
