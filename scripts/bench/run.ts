@@ -1,0 +1,373 @@
+/**
+ * `npm run bench`: packets per second of spansight beside libpcap, p0f,
+ * nDPI, tshark and node-pcap on one generated 2M-frame capture.
+ *
+ * How to read the numbers:
+ * - pkt/s is frames in the capture divided by the time of one run. Each row
+ *   shows the median of --runs runs, with min and max; spread is (max - min)
+ *   / median. Above ~10% the machine was noisy: re-run before comparing.
+ * - Rows time different things. tcpdump, p0f, ndpiReader, tshark and
+ *   "spansight read (process)" are whole processes, wall time from spawn to
+ *   exit, start-up and output included: compare those with each other. The
+ *   in-process rows time only their frame loop in a fresh node process.
+ * - "capture read only", "decode" and "decode+flows" add one stage each:
+ *   1e9 / pkt/s is ns per frame, and the difference between two rows is
+ *   that stage's cost per frame.
+ * - "vs libpcap" divides by the tcpdump median (reading and writing frames
+ *   with no parsing: a ceiling for a libpcap-based reader); "vs p0f" by
+ *   p0f's (a C passive fingerprinter doing comparable per-packet work).
+ * - Rows marked * ran on the first 200,000 frames: tshark always, any other
+ *   tool whose probe run over the whole capture was below 500k pkt/s. Fixed
+ *   start-up weighs more on a short capture, so those rates are pessimistic.
+ * - Runs are interleaved, each round starting at the next row, so a drift
+ *   in machine load hits every row alike. A discarded probe run per row
+ *   warms the page cache first.
+ * - The rates are this machine's. On a Raspberry Pi, divide by about 1.5-2.5
+ *   (Pi 5) or 3-6 (Pi 4) for branchy parsing code.
+ */
+import { cpus, loadavg } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import {
+  describeCapture,
+  ensureGeneratedCapture,
+  formatBytes,
+  warmPageCache,
+  writeFramePrefix,
+  type CaptureInfo,
+} from './bench-capture.js';
+import { formatMemoryReport, runMemoryBench } from './memory.js';
+import { benchTargets, type BenchTarget, type TargetContext } from './peers.js';
+import { formatResults, summarize, type TargetResult } from './report.js';
+
+const HELP = `usage: npm run bench -- [options]
+
+Measure packets per second of spansight and peer tools on one capture.
+
+options:
+  --frames N      frames in the generated capture (default 2000000)
+  --flows N       flows in the generated capture (default 100000)
+  --seed N        generator seed (default 1)
+  --runs N        timed runs per measurement; the median is shown (default 5)
+  --only a,b      run only these measurements, ids from:
+                  IDS
+  --capture FILE  measure FILE instead of generating bench-data/bench-2m.pcap
+  --json          print one JSON object on stdout instead of the table
+  --memory        instead: peak RSS of spansight read on ~1 GB and ~5 GB
+                  captures (written to bench-data/, about 6 GB)
+`;
+
+const DEFAULT_FRAMES = 2_000_000;
+const DEFAULT_FLOWS = 100_000;
+const DEFAULT_SEED = 1;
+const DEFAULT_RUNS = 5;
+/** Frames given to slow tools, so a run takes seconds, not minutes. */
+const SHORT_CAPTURE_FRAMES = 200_000;
+/** Run-to-run spread above which the table warns of a busy machine. */
+const NOISY_PCT = 10;
+/** A probe below this rate moves a tool to the short capture. */
+const SLOW_PKTS_PER_SEC = 500_000;
+
+interface BenchOptions {
+  frames: number;
+  flows: number;
+  seed: number;
+  runs: number;
+  only: string[] | null;
+  capturePath: string | null;
+  isJson: boolean;
+  isMemory: boolean;
+}
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const dataDir = join(repoRoot, 'bench-data');
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function parsePositiveInt(name: string, text: string | undefined): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`--${name} must be a positive integer, got "${text}"`);
+  }
+  return value;
+}
+
+function parseOptions(args: string[], ids: string[]): BenchOptions | null {
+  const { values } = parseArgs({
+    args,
+    options: {
+      frames: { type: 'string', default: String(DEFAULT_FRAMES) },
+      flows: { type: 'string', default: String(DEFAULT_FLOWS) },
+      seed: { type: 'string', default: String(DEFAULT_SEED) },
+      runs: { type: 'string', default: String(DEFAULT_RUNS) },
+      only: { type: 'string' },
+      capture: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP.replace('IDS', ids.join(',')));
+    return null;
+  }
+  const only = values.only === undefined ? null : values.only.split(',');
+  const unknown = (only ?? []).filter((id) => !ids.includes(id));
+  if (unknown.length > 0) {
+    throw new Error(`unknown --only ${unknown.join(',')}; ids: ${ids}`);
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) {
+    throw new Error(`--seed must be a non-negative integer`);
+  }
+  return {
+    frames: parsePositiveInt('frames', values.frames),
+    flows: parsePositiveInt('flows', values.flows),
+    seed,
+    runs: parsePositiveInt('runs', values.runs),
+    only,
+    capturePath: values.capture === undefined ? null : resolve(values.capture),
+    isJson: values.json,
+    isMemory: values.memory,
+  };
+}
+
+function captureName(frames: number): string {
+  if (frames % 1_000_000 === 0) return `bench-${frames / 1_000_000}m.pcap`;
+  return `bench-${frames}.pcap`;
+}
+
+async function loadCapture(options: BenchOptions): Promise<CaptureInfo> {
+  if (options.capturePath !== null) {
+    log(`counting frames of ${options.capturePath}`);
+    return describeCapture(options.capturePath);
+  }
+  const path = join(dataDir, captureName(options.frames));
+  return ensureGeneratedCapture(
+    path,
+    { frames: options.frames, flows: options.flows, seed: options.seed },
+    log,
+  );
+}
+
+function emptyResult(target: BenchTarget): TargetResult {
+  return {
+    id: target.id,
+    label: target.label,
+    method: target.method,
+    status: 'ok',
+    reason: null,
+    frames: 0,
+    isTruncated: false,
+    runPktsPerSec: [],
+    medianPktsPerSec: 0,
+    minPktsPerSec: 0,
+    maxPktsPerSec: 0,
+    spreadPct: 0,
+    vsLibpcap: null,
+    vsP0f: null,
+    errors: [],
+  };
+}
+
+function pktsPerSec(frames: number, elapsedNs: number): number {
+  return frames / (elapsedNs / 1e9);
+}
+
+function formatRate(rate: number): string {
+  return `${Math.round(rate).toLocaleString('en-US')} pkt/s`;
+}
+
+/**
+ * Check and probe every target, then measure them in interleaved rounds.
+ * The probe is discarded: it warms caches and picks the capture per target.
+ */
+async function measureTargets(
+  targets: BenchTarget[],
+  full: CaptureInfo,
+  short: CaptureInfo,
+  runs: number,
+): Promise<TargetResult[]> {
+  const results = targets.map(emptyResult);
+  const captures = new Map<string, CaptureInfo>();
+  for (const [i, target] of targets.entries()) {
+    const result = results[i];
+    const reason = await target.check();
+    if (reason !== null) {
+      result.status = 'unavailable';
+      result.reason = reason;
+      log(`${target.label}: unavailable (${reason})`);
+      continue;
+    }
+    try {
+      const capture = await probe(target, full, short);
+      captures.set(target.id, capture);
+      result.frames = capture.frames;
+      result.isTruncated = capture !== full;
+    } catch (error) {
+      result.status = 'failed';
+      result.reason = (error as Error).message;
+      log(`${target.label}: failed (${result.reason})`);
+    }
+  }
+
+  const active = targets.filter((target) => captures.has(target.id));
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < active.length; k++) {
+      const target = active[(round + k) % active.length];
+      const result = results[targets.indexOf(target)];
+      try {
+        const sample = await target.run(captures.get(target.id)!);
+        if (sample === null) throw new Error('killed at its deadline');
+        const rate = pktsPerSec(sample.frames, sample.elapsedNs);
+        result.runPktsPerSec.push(rate);
+        log(`run ${round + 1}/${runs} ${target.label}: ${formatRate(rate)}`);
+      } catch (error) {
+        result.errors.push((error as Error).message);
+        log(`run ${round + 1}/${runs} ${target.label}: failed`);
+      }
+    }
+  }
+  for (const result of results) {
+    if (result.status === 'ok' && result.runPktsPerSec.length === 0) {
+      result.status = 'failed';
+      result.reason = result.errors[0] ?? 'no run completed';
+    }
+  }
+  summarize(results);
+  return results;
+}
+
+/**
+ * One discarded run that picks the capture: the short one for a known slow
+ * tool, or for one slower than 500k pkt/s on the full capture. A process
+ * that cannot finish the full capture at that rate is killed at the time
+ * it would have needed, so the probe never costs more than that.
+ */
+async function probe(
+  target: BenchTarget,
+  full: CaptureInfo,
+  short: CaptureInfo,
+): Promise<CaptureInfo> {
+  if (target.isKnownSlow || full === short) {
+    const sample = await target.run(short);
+    if (sample !== null) {
+      const rate = pktsPerSec(sample.frames, sample.elapsedNs);
+      log(`${target.label}: probe on the short capture ${formatRate(rate)}`);
+    }
+    return short;
+  }
+  const deadlineMs = (full.frames / SLOW_PKTS_PER_SEC) * 1000;
+  const sample = await target.run(full, deadlineMs);
+  if (sample === null) {
+    log(`${target.label}: probe slower than ${formatRate(SLOW_PKTS_PER_SEC)}`);
+    return short;
+  }
+  const rate = pktsPerSec(sample.frames, sample.elapsedNs);
+  log(`${target.label}: probe ${formatRate(rate)}`);
+  return rate < SLOW_PKTS_PER_SEC ? short : full;
+}
+
+function machineSummary(): Record<string, unknown> {
+  const cores = cpus();
+  return {
+    node: process.version,
+    cpuModel: cores[0]?.model ?? 'unknown',
+    cpuCount: cores.length,
+    loadAverage1m: loadavg()[0],
+  };
+}
+
+function describeForPeople(capture: CaptureInfo, short: CaptureInfo): string {
+  const avgBytes = capture.fileBytes / Math.max(capture.frames, 1);
+  const machine = machineSummary();
+  const load = Number(machine.loadAverage1m).toFixed(2);
+  return (
+    `capture: ${capture.path} (${capture.format}, ` +
+    `${capture.frames.toLocaleString('en-US')} frames, ` +
+    `${formatBytes(capture.fileBytes)}, ${avgBytes.toFixed(0)} B/frame)\n` +
+    `short capture: ${short.path} ` +
+    `(${short.frames.toLocaleString('en-US')} frames)\n` +
+    `machine: ${machine.cpuModel} x${machine.cpuCount}, node ` +
+    `${machine.node}, load average ${load}\n`
+  );
+}
+
+async function runBench(args: string[]): Promise<number> {
+  const context: TargetContext = { repoRoot, nodePath: process.execPath };
+  const allTargets = benchTargets(context);
+  const options = parseOptions(
+    args,
+    allTargets.map((target) => target.id),
+  );
+  if (options === null) return 0;
+
+  if (options.isMemory) {
+    const base = await loadCapture(options);
+    const report = await runMemoryBench(
+      context,
+      base,
+      { flows: options.flows, seed: options.seed },
+      dataDir,
+      log,
+    );
+    process.stdout.write(
+      options.isJson
+        ? JSON.stringify({ memory: report }, null, 2) + '\n'
+        : formatMemoryReport(report),
+    );
+    return report.isFlat ? 0 : 1;
+  }
+
+  const capture = await loadCapture(options);
+  let short = capture;
+  if (capture.frames > SHORT_CAPTURE_FRAMES) {
+    const name = basename(capture.path).replace(/\.[^.]*$/, '');
+    const shortPath = join(dataDir, `${name}.first-200k.${capture.format}`);
+    short = writeFramePrefix(capture, SHORT_CAPTURE_FRAMES, shortPath);
+  }
+  warmPageCache(capture.path);
+
+  const targets = allTargets.filter(
+    (target) => options.only === null || options.only.includes(target.id),
+  );
+  const loadAtStart = loadavg()[0];
+  const results = await measureTargets(targets, capture, short, options.runs);
+
+  if (options.isJson) {
+    const report = {
+      capture,
+      shortCapture: short,
+      runs: options.runs,
+      machine: { ...machineSummary(), loadAverage1mAtStart: loadAtStart },
+      results,
+    };
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    process.stdout.write(describeForPeople(capture, short) + '\n');
+    process.stdout.write(formatResults(results));
+    const noisy = results.filter((result) => result.spreadPct > NOISY_PCT);
+    if (noisy.length > 0) {
+      process.stdout.write(
+        `\nwarning: ${noisy.length} rows spread over ${NOISY_PCT}% (load ` +
+          `average ${loadAtStart.toFixed(2)} at start, ${cpus().length} ` +
+          'cores): the machine was busy; re-run when it is idle\n',
+      );
+    }
+  }
+  return results.some((result) => result.status === 'failed') ? 1 : 0;
+}
+
+runBench(process.argv.slice(2)).then(
+  (exitCode) => {
+    process.exitCode = exitCode;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error)?.message ?? error}\n`);
+    process.exitCode = 1;
+  },
+);
