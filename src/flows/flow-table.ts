@@ -56,15 +56,53 @@ const DIR_B_TO_A = 1;
 const STATE_FIN_FROM_A = 1;
 const STATE_FIN_FROM_B = 2;
 const STATE_CLOSING = 4;
+/** Flows a full table looks at for one not seen since it was listed. */
+const EVICTION_SECOND_CHANCES = 8;
+
+/**
+ * One flow's key and small state in one 64-byte row of an Int32Array, so a
+ * lookup touches one cache line. Word offsets:
+ */
+const K_HASH = 0;
+/** protocol (bits 0-7), IP version (8-11), initiator is A (12). */
+const K_META = 1;
+const K_VLAN = 2;
+/** port A in the high 16 bits, port B in the low 16. */
+const K_PORTS = 3;
+const K_ADDR_A = 4;
+const K_ADDR_B = 8;
+/** Position in the hash index, for deletion. */
+const K_SLOT = 12;
+/** First ICMP type (high byte) and code (low byte). */
+const K_ICMP = 13;
+/** TCP flag union (bits 0-7) and close state (8-15). */
+const K_TCP = 14;
+const KEY_STRIDE = 16;
+
+/** One flow's counters and times in one 64-byte row of a Float64Array. */
+const S_PACKETS_AB = 0;
+const S_PACKETS_BA = 1;
+const S_BYTES_AB = 2;
+const S_BYTES_BA = 3;
+const S_FIRST_US = 4;
+const S_LAST_US = 5;
+/** When the flow closed (TCP), or was last put at the recency tail. */
+const S_END_US = 6;
+const S_LISTED_US = 7;
+const STATS_STRIDE = 8;
 
 /** Flow-table counters: kind of flow, by protocol class. */
 export const FlowClass = { Tcp: 0, Udp: 1, Other: 2 } as const;
 
 /**
  * Flow table with fixed capacity. Keys never become strings: the key is
- * hashed from its integer words, entries live in typed-array columns indexed
- * by flow id, and three intrusive lists order them for expiry (by last packet
- * for idle, by start for active, by close for TCP end).
+ * hashed from its integer words into an open-addressing index, and each
+ * flow is one key row and one counter row, so a packet touches three cache
+ * lines. Three intrusive lists order flows for expiry: by start (active
+ * timeout), by close (TCP end), and by recency (idle timeout, eviction).
+ * The recency list is kept lazily: a packet only stamps its flow's last
+ * time, and a flow found at the head with a newer stamp is moved to the
+ * tail then, so a busy flow costs no list work per packet.
  */
 export class FlowTable {
   readonly maxFlows: number;
@@ -87,32 +125,9 @@ export class FlowTable {
   // Hash index: slot -> flow id, linear probing, at most half full.
   private readonly slotMask: number;
   private readonly index: Int32Array;
-  private readonly slotOf: Int32Array;
+  private readonly keys: Int32Array;
+  private readonly stats: Float64Array;
 
-  // Key columns.
-  private readonly keyHash: Uint32Array;
-  private readonly vlanKey: Uint32Array;
-  private readonly protocol: Uint8Array;
-  private readonly ipVersion: Uint8Array;
-  private readonly addrA: Uint32Array;
-  private readonly addrB: Uint32Array;
-  private readonly portA: Uint16Array;
-  private readonly portB: Uint16Array;
-
-  // Value columns.
-  private readonly isInitiatorA: Uint8Array;
-  private readonly firstIcmpTypeCode: Uint16Array;
-  private readonly packetsAB: Float64Array;
-  private readonly packetsBA: Float64Array;
-  private readonly bytesAB: Float64Array;
-  private readonly bytesBA: Float64Array;
-  private readonly firstUs: Float64Array;
-  private readonly lastUs: Float64Array;
-  private readonly endUs: Float64Array;
-  private readonly tcpFlagsUnion: Uint8Array;
-  private readonly tcpState: Uint8Array;
-
-  // Intrusive lists: recency (idle), start order (active), closing (TCP end).
   private readonly recent: FlowList;
   private readonly started: FlowList;
   private readonly closing: FlowList;
@@ -138,28 +153,8 @@ export class FlowTable {
     const slots = nextPowerOfTwo(capacity * 2);
     this.slotMask = slots - 1;
     this.index = new Int32Array(slots).fill(NO_ENTRY);
-    this.slotOf = new Int32Array(capacity);
-
-    this.keyHash = new Uint32Array(capacity);
-    this.vlanKey = new Uint32Array(capacity);
-    this.protocol = new Uint8Array(capacity);
-    this.ipVersion = new Uint8Array(capacity);
-    this.addrA = new Uint32Array(capacity * ADDR_WORDS);
-    this.addrB = new Uint32Array(capacity * ADDR_WORDS);
-    this.portA = new Uint16Array(capacity);
-    this.portB = new Uint16Array(capacity);
-
-    this.isInitiatorA = new Uint8Array(capacity);
-    this.firstIcmpTypeCode = new Uint16Array(capacity);
-    this.packetsAB = new Float64Array(capacity);
-    this.packetsBA = new Float64Array(capacity);
-    this.bytesAB = new Float64Array(capacity);
-    this.bytesBA = new Float64Array(capacity);
-    this.firstUs = new Float64Array(capacity);
-    this.lastUs = new Float64Array(capacity);
-    this.endUs = new Float64Array(capacity);
-    this.tcpFlagsUnion = new Uint8Array(capacity);
-    this.tcpState = new Uint8Array(capacity);
+    this.keys = new Int32Array(capacity * KEY_STRIDE);
+    this.stats = new Float64Array(capacity * STATS_STRIDE);
 
     this.recent = new FlowList(capacity);
     this.started = new FlowList(capacity);
@@ -196,39 +191,53 @@ export class FlowTable {
     let id = this.find(hash, packet);
     if (id === NO_ENTRY) id = this.insert(hash, packet, direction, timeUs);
 
+    const row = id * STATS_STRIDE;
+    const stats = this.stats;
     if (direction === DIR_A_TO_B) {
-      this.packetsAB[id]++;
-      this.bytesAB[id] += wireBytes;
+      stats[row + S_PACKETS_AB]++;
+      stats[row + S_BYTES_AB] += wireBytes;
     } else {
-      this.packetsBA[id]++;
-      this.bytesBA[id] += wireBytes;
+      stats[row + S_PACKETS_BA]++;
+      stats[row + S_BYTES_BA] += wireBytes;
     }
-    this.lastUs[id] = timeUs;
+    stats[row + S_LAST_US] = timeUs;
     if (packet.layers & Layer.Tcp) this.trackTcp(id, packet, direction, timeUs);
-    if (this.tcpState[id] & STATE_CLOSING) return id;
-    this.recent.moveToTail(id);
     return id;
   }
 
   /** End every flow whose timeout has passed at packet time `nowUs`. */
   expire(nowUs: number): void {
+    const stats = this.stats;
     const idleUs = this.idleTimeoutMs * 1000;
     let id = this.recent.head;
-    while (id !== NO_ENTRY && nowUs - this.lastUs[id] > idleUs) {
-      this.end(id, FlowEndReason.Idle);
+    while (
+      id !== NO_ENTRY &&
+      nowUs - stats[id * STATS_STRIDE + S_LISTED_US] > idleUs
+    ) {
+      if (nowUs - stats[id * STATS_STRIDE + S_LAST_US] > idleUs) {
+        this.end(id, FlowEndReason.Idle);
+      } else {
+        this.relist(id);
+      }
       id = this.recent.head;
     }
 
     const graceUs = this.tcpEndGraceMs * 1000;
     id = this.closing.head;
-    while (id !== NO_ENTRY && nowUs - this.endUs[id] > graceUs) {
+    while (
+      id !== NO_ENTRY &&
+      nowUs - stats[id * STATS_STRIDE + S_END_US] > graceUs
+    ) {
       this.end(id, FlowEndReason.TcpEnd);
       id = this.closing.head;
     }
 
     const activeUs = this.activeTimeoutMs * 1000;
     id = this.started.head;
-    while (id !== NO_ENTRY && nowUs - this.firstUs[id] > activeUs) {
+    while (
+      id !== NO_ENTRY &&
+      nowUs - stats[id * STATS_STRIDE + S_FIRST_US] > activeUs
+    ) {
       this.restartActive(id, nowUs);
       id = this.started.head;
     }
@@ -248,38 +257,46 @@ export class FlowTable {
 
   /** Read one flow's record; valid for a flow id handed out by this table. */
   describe(flowId: number): FlowRecord {
-    const aIsClient = this.isInitiatorA[flowId] === 1;
-    const a = formatAddress(this.addrA, flowId, this.ipVersion[flowId]);
-    const b = formatAddress(this.addrB, flowId, this.ipVersion[flowId]);
-    const vlanKey = this.vlanKey[flowId];
+    const key = flowId * KEY_STRIDE;
+    const row = flowId * STATS_STRIDE;
+    const keys = this.keys;
+    const stats = this.stats;
+    const meta = keys[key + K_META];
+    const ipVersion = (meta >>> 8) & 0xf;
+    const aIsClient = (meta & (1 << 12)) !== 0;
+    const a = formatAddress(keys, key + K_ADDR_A, ipVersion);
+    const b = formatAddress(keys, key + K_ADDR_B, ipVersion);
+    const portA = keys[key + K_PORTS] >>> 16;
+    const portB = keys[key + K_PORTS] & 0xffff;
+    const vlanKey = keys[key + K_VLAN];
+    const packetsAB = stats[row + S_PACKETS_AB];
+    const packetsBA = stats[row + S_PACKETS_BA];
+    const bytesAB = stats[row + S_BYTES_AB];
+    const bytesBA = stats[row + S_BYTES_BA];
     return {
-      ipVersion: this.ipVersion[flowId],
-      protocol: this.protocol[flowId],
+      ipVersion,
+      protocol: meta & 0xff,
       vlanOuter: vlanKey >>> 12,
       vlanInner: vlanKey & 0xfff,
       clientAddr: aIsClient ? a : b,
-      clientPort: aIsClient ? this.portA[flowId] : this.portB[flowId],
+      clientPort: aIsClient ? portA : portB,
       serverAddr: aIsClient ? b : a,
-      serverPort: aIsClient ? this.portB[flowId] : this.portA[flowId],
-      clientPackets: aIsClient
-        ? this.packetsAB[flowId]
-        : this.packetsBA[flowId],
-      serverPackets: aIsClient
-        ? this.packetsBA[flowId]
-        : this.packetsAB[flowId],
-      clientBytes: aIsClient ? this.bytesAB[flowId] : this.bytesBA[flowId],
-      serverBytes: aIsClient ? this.bytesBA[flowId] : this.bytesAB[flowId],
-      firstUs: this.firstUs[flowId],
-      lastUs: this.lastUs[flowId],
-      tcpFlags: this.tcpFlagsUnion[flowId],
-      icmpType: this.firstIcmpTypeCode[flowId] >> 8,
-      icmpCode: this.firstIcmpTypeCode[flowId] & 0xff,
+      serverPort: aIsClient ? portB : portA,
+      clientPackets: aIsClient ? packetsAB : packetsBA,
+      serverPackets: aIsClient ? packetsBA : packetsAB,
+      clientBytes: aIsClient ? bytesAB : bytesBA,
+      serverBytes: aIsClient ? bytesBA : bytesAB,
+      firstUs: stats[row + S_FIRST_US],
+      lastUs: stats[row + S_LAST_US],
+      tcpFlags: keys[key + K_TCP] & 0xff,
+      icmpType: keys[key + K_ICMP] >>> 8,
+      icmpCode: keys[key + K_ICMP] & 0xff,
     };
   }
 
   /** The flow's class for counting: TCP, UDP or other. */
   flowClass(flowId: number): number {
-    const protocol = this.protocol[flowId];
+    const protocol = this.keys[flowId * KEY_STRIDE + K_META] & 0xff;
     if (protocol === IpProtocol.Tcp) return FlowClass.Tcp;
     if (protocol === IpProtocol.Udp) return FlowClass.Udp;
     return FlowClass.Other;
@@ -290,15 +307,11 @@ export class FlowTable {
    * keys apart without storing them (64 bits: collisions are negligible).
    */
   keyHashes(flowId: number): [number, number] {
-    let h = mix32(this.keyHash[flowId] ^ 0x5bd1e995);
-    const base = flowId * ADDR_WORDS;
-    for (let i = 0; i < ADDR_WORDS; i++) {
-      h = mix32(h ^ this.addrA[base + i]);
-      h = mix32(h ^ this.addrB[base + i]);
-    }
-    h = mix32(h ^ ((this.portA[flowId] << 16) | this.portB[flowId]));
-    h = mix32(h ^ this.vlanKey[flowId] ^ (this.protocol[flowId] << 24));
-    return [this.keyHash[flowId], h >>> 0];
+    const key = flowId * KEY_STRIDE;
+    const keys = this.keys;
+    let h = mix32(keys[key + K_HASH] ^ 0x5bd1e995);
+    for (let i = K_META; i <= K_ADDR_B + 3; i++) h = mix32(h ^ keys[key + i]);
+    return [keys[key + K_HASH] >>> 0, h >>> 0];
   }
 
   /** Store the packet's key in the scratch words; return its direction. */
@@ -322,58 +335,75 @@ export class FlowTable {
     return packet.srcPort <= packet.dstPort ? DIR_A_TO_B : DIR_B_TO_A;
   }
 
-  /** Hash the scratch key; symmetric, so both directions meet. */
+  /**
+   * Hash the scratch key. Symmetric (XOR and sum of the two endpoints), so
+   * both directions meet; one multiply per word, one finaliser at the end.
+   */
   private hashKey(packet: DecodedPacket): number {
     const src = this.srcWords;
     const dst = this.dstWords;
-    let h = packet.ipProtocol | (vlanKeyOf(packet) << 8);
-    for (let i = 0; i < ADDR_WORDS; i++) h = mix32(h ^ (src[i] ^ dst[i]));
-    h = mix32(h ^ (src[0] + dst[0]));
-    h = mix32(
-      h ^ ((packet.srcPort ^ packet.dstPort) | (portsOf(packet) << 16)),
-    );
-    return h >>> 0;
+    let h = packet.ipProtocol ^ (vlanKeyOf(packet) << 8);
+    h = Math.imul(h ^ (src[0] ^ dst[0]), 0x9e3779b1);
+    h = Math.imul(h ^ (src[0] + dst[0]), 0x85ebca6b);
+    if (packet.ipVersion === 6) {
+      for (let i = 1; i < ADDR_WORDS; i++) {
+        h = Math.imul(h ^ (src[i] ^ dst[i]), 0x9e3779b1);
+        h = Math.imul(h ^ (src[i] + dst[i]), 0x85ebca6b);
+      }
+    }
+    const ports =
+      (packet.srcPort ^ packet.dstPort) |
+      ((packet.srcPort + packet.dstPort) << 16);
+    return mix32(h ^ ports) | 0;
   }
 
   private find(hash: number, packet: DecodedPacket): number {
+    const keys = this.keys;
     let slot = hash & this.slotMask;
     for (;;) {
       const id = this.index[slot];
       if (id === NO_ENTRY) return NO_ENTRY;
-      if (this.keyHash[id] === hash && this.keyEquals(id, packet)) return id;
+      if (
+        keys[id * KEY_STRIDE + K_HASH] === hash &&
+        this.keyEquals(id, packet)
+      ) {
+        return id;
+      }
       slot = (slot + 1) & this.slotMask;
     }
   }
 
   private keyEquals(id: number, packet: DecodedPacket): boolean {
-    if (this.protocol[id] !== packet.ipProtocol) return false;
-    if (this.vlanKey[id] !== vlanKeyOf(packet)) return false;
-    const base = id * ADDR_WORDS;
+    const keys = this.keys;
+    const key = id * KEY_STRIDE;
+    if ((keys[key + K_META] & 0xff) !== packet.ipProtocol) return false;
+    if (keys[key + K_VLAN] !== vlanKeyOf(packet)) return false;
     const src = this.srcWords;
     const dst = this.dstWords;
+    const a = key + K_ADDR_A;
+    const b = key + K_ADDR_B;
+    const ports = keys[key + K_PORTS];
     const isSrcA =
-      src[0] === this.addrA[base] &&
-      src[1] === this.addrA[base + 1] &&
-      src[2] === this.addrA[base + 2] &&
-      src[3] === this.addrA[base + 3] &&
-      dst[0] === this.addrB[base] &&
-      dst[1] === this.addrB[base + 1] &&
-      dst[2] === this.addrB[base + 2] &&
-      dst[3] === this.addrB[base + 3] &&
-      packet.srcPort === this.portA[id] &&
-      packet.dstPort === this.portB[id];
+      (src[0] | 0) === keys[a] &&
+      (src[1] | 0) === keys[a + 1] &&
+      (src[2] | 0) === keys[a + 2] &&
+      (src[3] | 0) === keys[a + 3] &&
+      (dst[0] | 0) === keys[b] &&
+      (dst[1] | 0) === keys[b + 1] &&
+      (dst[2] | 0) === keys[b + 2] &&
+      (dst[3] | 0) === keys[b + 3] &&
+      ((packet.srcPort << 16) | packet.dstPort) === ports;
     if (isSrcA) return true;
     return (
-      dst[0] === this.addrA[base] &&
-      dst[1] === this.addrA[base + 1] &&
-      dst[2] === this.addrA[base + 2] &&
-      dst[3] === this.addrA[base + 3] &&
-      src[0] === this.addrB[base] &&
-      src[1] === this.addrB[base + 1] &&
-      src[2] === this.addrB[base + 2] &&
-      src[3] === this.addrB[base + 3] &&
-      packet.dstPort === this.portA[id] &&
-      packet.srcPort === this.portB[id]
+      (dst[0] | 0) === keys[a] &&
+      (dst[1] | 0) === keys[a + 1] &&
+      (dst[2] | 0) === keys[a + 2] &&
+      (dst[3] | 0) === keys[a + 3] &&
+      (src[0] | 0) === keys[b] &&
+      (src[1] | 0) === keys[b + 1] &&
+      (src[2] | 0) === keys[b + 2] &&
+      (src[3] | 0) === keys[b + 3] &&
+      ((packet.dstPort << 16) | packet.srcPort) === ports
     );
   }
 
@@ -384,9 +414,7 @@ export class FlowTable {
     timeUs: number,
   ): number {
     if (this.freeHead === NO_ENTRY) {
-      const victim =
-        this.recent.head !== NO_ENTRY ? this.recent.head : this.closing.head;
-      this.end(victim, FlowEndReason.Capacity);
+      this.end(this.evictionVictim(), FlowEndReason.Capacity);
     }
     const id = this.freeHead;
     this.freeHead = this.freeNext[id];
@@ -394,24 +422,37 @@ export class FlowTable {
     let slot = hash & this.slotMask;
     while (this.index[slot] !== NO_ENTRY) slot = (slot + 1) & this.slotMask;
     this.index[slot] = id;
-    this.slotOf[id] = slot;
 
-    this.storeKey(id, hash, packet, direction);
-    this.isInitiatorA[id] = isInitiatorSource(packet)
-      ? direction === DIR_A_TO_B
-        ? 1
-        : 0
-      : direction === DIR_A_TO_B
-        ? 0
-        : 1;
-    this.firstIcmpTypeCode[id] =
+    const keys = this.keys;
+    const key = id * KEY_STRIDE;
+    const isSrcA = direction === DIR_A_TO_B;
+    const lower = isSrcA ? this.srcWords : this.dstWords;
+    const upper = isSrcA ? this.dstWords : this.srcWords;
+    for (let i = 0; i < ADDR_WORDS; i++) {
+      keys[key + K_ADDR_A + i] = lower[i];
+      keys[key + K_ADDR_B + i] = upper[i];
+    }
+    keys[key + K_PORTS] = isSrcA
+      ? (packet.srcPort << 16) | packet.dstPort
+      : (packet.dstPort << 16) | packet.srcPort;
+    // The source started the flow unless it answers (a SYN+ACK).
+    const isInitiatorA = isInitiatorSource(packet) === isSrcA;
+    keys[key + K_HASH] = hash;
+    keys[key + K_META] =
+      packet.ipProtocol |
+      (packet.ipVersion << 8) |
+      (isInitiatorA ? 1 << 12 : 0);
+    keys[key + K_VLAN] = vlanKeyOf(packet);
+    keys[key + K_SLOT] = slot;
+    keys[key + K_ICMP] =
       packet.icmpType >= 0 ? (packet.icmpType << 8) | packet.icmpCode : 0;
-    this.packetsAB[id] = this.packetsBA[id] = 0;
-    this.bytesAB[id] = this.bytesBA[id] = 0;
-    this.firstUs[id] = this.lastUs[id] = timeUs;
-    this.endUs[id] = 0;
-    this.tcpFlagsUnion[id] = 0;
-    this.tcpState[id] = 0;
+    keys[key + K_TCP] = 0;
+
+    const row = id * STATS_STRIDE;
+    this.stats.fill(0, row, row + STATS_STRIDE);
+    this.stats[row + S_FIRST_US] = timeUs;
+    this.stats[row + S_LAST_US] = timeUs;
+    this.stats[row + S_LISTED_US] = timeUs;
 
     this.recent.pushTail(id);
     this.started.pushTail(id);
@@ -421,25 +462,28 @@ export class FlowTable {
     return id;
   }
 
-  private storeKey(
-    id: number,
-    hash: number,
-    packet: DecodedPacket,
-    direction: number,
-  ): void {
-    const base = id * ADDR_WORDS;
-    const lower = direction === DIR_A_TO_B ? this.srcWords : this.dstWords;
-    const upper = direction === DIR_A_TO_B ? this.dstWords : this.srcWords;
-    for (let i = 0; i < ADDR_WORDS; i++) {
-      this.addrA[base + i] = lower[i];
-      this.addrB[base + i] = upper[i];
+  /**
+   * The least recently seen flow, near enough: a flow at the recency head
+   * that saw packets since it was listed gets a second chance at the tail.
+   */
+  private evictionVictim(): number {
+    const stats = this.stats;
+    for (let i = 0; i < EVICTION_SECOND_CHANCES; i++) {
+      const id = this.recent.head;
+      if (id === NO_ENTRY) break;
+      const row = id * STATS_STRIDE;
+      if (stats[row + S_LAST_US] <= stats[row + S_LISTED_US]) return id;
+      this.relist(id);
     }
-    this.portA[id] = direction === DIR_A_TO_B ? packet.srcPort : packet.dstPort;
-    this.portB[id] = direction === DIR_A_TO_B ? packet.dstPort : packet.srcPort;
-    this.keyHash[id] = hash;
-    this.vlanKey[id] = vlanKeyOf(packet);
-    this.protocol[id] = packet.ipProtocol;
-    this.ipVersion[id] = packet.ipVersion;
+    return this.recent.head !== NO_ENTRY ? this.recent.head : this.closing.head;
+  }
+
+  /** Move a flow that saw packets since it was listed to the recency tail. */
+  private relist(id: number): void {
+    const row = id * STATS_STRIDE;
+    this.stats[row + S_LISTED_US] = this.stats[row + S_LAST_US];
+    this.recent.remove(id);
+    this.recent.pushTail(id);
   }
 
   /** Flag union and close tracking: FIN both ways, or any RST, ends it. */
@@ -449,9 +493,9 @@ export class FlowTable {
     direction: number,
     timeUs: number,
   ): void {
+    const at = id * KEY_STRIDE + K_TCP;
     const flags = packet.tcpFlags;
-    this.tcpFlagsUnion[id] |= flags;
-    let state = this.tcpState[id];
+    let state = this.keys[at] >>> 8;
     if (flags & TcpFlag.Fin) {
       state |= direction === DIR_A_TO_B ? STATE_FIN_FROM_A : STATE_FIN_FROM_B;
     }
@@ -461,11 +505,11 @@ export class FlowTable {
         (STATE_FIN_FROM_A | STATE_FIN_FROM_B);
     if (isClosed && (state & STATE_CLOSING) === 0) {
       state |= STATE_CLOSING;
-      this.endUs[id] = timeUs;
+      this.stats[id * STATS_STRIDE + S_END_US] = timeUs;
       this.recent.remove(id);
       this.closing.pushTail(id);
     }
-    this.tcpState[id] = state;
+    this.keys[at] = (state << 8) | (this.keys[at] & 0xff) | flags;
   }
 
   /** Export a long-lived flow and keep tracking it as a new record. */
@@ -474,9 +518,9 @@ export class FlowTable {
       this.onFlowEnd(this, id, FlowEndReason.Active);
     }
     this.endedByReason[FlowEndReason.Active]++;
-    this.packetsAB[id] = this.packetsBA[id] = 0;
-    this.bytesAB[id] = this.bytesBA[id] = 0;
-    this.firstUs[id] = nowUs;
+    const row = id * STATS_STRIDE;
+    this.stats.fill(0, row + S_PACKETS_AB, row + S_BYTES_BA + 1);
+    this.stats[row + S_FIRST_US] = nowUs;
     this.started.remove(id);
     this.started.pushTail(id);
   }
@@ -485,7 +529,8 @@ export class FlowTable {
     if (this.onFlowEnd !== undefined) this.onFlowEnd(this, id, reason);
     this.endedByReason[reason]++;
 
-    if (this.tcpState[id] & STATE_CLOSING) this.closing.remove(id);
+    const state = this.keys[id * KEY_STRIDE + K_TCP] >>> 8;
+    if (state & STATE_CLOSING) this.closing.remove(id);
     else this.recent.remove(id);
     this.started.remove(id);
     this.removeFromIndex(id);
@@ -497,21 +542,22 @@ export class FlowTable {
   /** Backward-shift deletion keeps probe chains intact without tombstones. */
   private removeFromIndex(id: number): void {
     const mask = this.slotMask;
-    let hole = this.slotOf[id];
+    const keys = this.keys;
+    let hole = keys[id * KEY_STRIDE + K_SLOT];
     this.index[hole] = NO_ENTRY;
     let slot = hole;
     for (;;) {
       slot = (slot + 1) & mask;
       const moved = this.index[slot];
       if (moved === NO_ENTRY) return;
-      const home = this.keyHash[moved] & mask;
+      const home = keys[moved * KEY_STRIDE + K_HASH] & mask;
       const isHomeBetween =
         hole <= slot
           ? home > hole && home <= slot
           : home > hole || home <= slot;
       if (isHomeBetween) continue;
       this.index[hole] = moved;
-      this.slotOf[moved] = hole;
+      keys[moved * KEY_STRIDE + K_SLOT] = hole;
       this.index[slot] = NO_ENTRY;
       hole = slot;
     }
@@ -572,12 +618,6 @@ class FlowList {
     else this.prev[after] = before;
     this.prev[id] = this.next[id] = NO_ENTRY;
   }
-
-  moveToTail(id: number): void {
-    if (this.tail === id) return;
-    this.remove(id);
-    this.pushTail(id);
-  }
 }
 
 /**
@@ -599,11 +639,6 @@ function vlanKeyOf(packet: DecodedPacket): number {
   return (outer << 12) | inner;
 }
 
-/** Symmetric combination of the two ports, so both directions hash alike. */
-function portsOf(packet: DecodedPacket): number {
-  return (packet.srcPort + packet.dstPort) & 0xffff;
-}
-
 /** Murmur3's 32-bit finaliser: cheap and mixes every input bit. */
 function mix32(value: number): number {
   let h = value;
@@ -622,18 +657,17 @@ function nextPowerOfTwo(value: number): number {
 }
 
 function formatAddress(
-  words: Uint32Array,
-  flowId: number,
+  words: Int32Array,
+  at: number,
   ipVersion: number,
 ): string {
-  const base = flowId * ADDR_WORDS;
   if (ipVersion === 4) {
-    const w = words[base];
+    const w = words[at] >>> 0;
     return `${w >>> 24}.${(w >>> 16) & 0xff}.${(w >>> 8) & 0xff}.${w & 0xff}`;
   }
   const groups: string[] = [];
   for (let i = 0; i < ADDR_WORDS; i++) {
-    const w = words[base + i];
+    const w = words[at + i] >>> 0;
     groups.push((w >>> 16).toString(16), (w & 0xffff).toString(16));
   }
   return compressIpv6(groups);
