@@ -19,6 +19,7 @@ export const IpProtocol = {
   Tcp: 6,
   Udp: 17,
   Icmpv6: 58,
+  Sctp: 132,
 } as const;
 
 /** TCP option kinds (IANA) that carry fields we keep. */
@@ -34,6 +35,7 @@ export const TcpOption = {
 
 const TCP_MIN_HDR_BYTES = 20;
 const UDP_HDR_BYTES = 8;
+const SCTP_COMMON_HDR_BYTES = 12;
 const ICMP_MIN_BYTES = 4;
 const ICMP_ECHO_HDR_BYTES = 8;
 
@@ -59,9 +61,30 @@ export function decodeTransport(
       return decodeIcmp(buf, off, end, out, Layer.Icmp, Reason.IcmpTruncated);
     case IpProtocol.Icmpv6:
       return decodeIcmpv6(buf, off, end, out);
+    case IpProtocol.Sctp:
+      readSctpPorts(buf, off, end, out);
+      return DecodeStatus.Ok;
     default:
       return DecodeStatus.Ok;
   }
+}
+
+/**
+ * SCTP (RFC 9260) is not counted as a layer, but its ports key its flows
+ * (as Community ID does); a short common header just leaves them out.
+ */
+function readSctpPorts(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+  out: DecodedPacket,
+): void {
+  if (end - off < SCTP_COMMON_HDR_BYTES) return;
+  out.l4Off = off;
+  out.srcPort = u16be(buf, off);
+  out.dstPort = u16be(buf, off + 2);
+  out.payloadOff = off + SCTP_COMMON_HDR_BYTES;
+  out.payloadBytes = end - out.payloadOff;
 }
 
 /** Decode a TCP header and its options at `off`. */

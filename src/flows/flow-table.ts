@@ -6,6 +6,7 @@
 import { u32be } from '../decode/bytes.js';
 import { Layer, TcpFlag, type DecodedPacket } from '../decode/packet.js';
 import { IpProtocol } from '../decode/transport.js';
+import { communityId } from './community-id.js';
 
 /** Why a flow left the table; ids index `FlowTable.endedByReason`. */
 export const FlowEndReason = {
@@ -292,6 +293,34 @@ export class FlowTable {
       icmpType: keys[key + K_ICMP] >>> 8,
       icmpCode: keys[key + K_ICMP] & 0xff,
     };
+  }
+
+  /**
+   * The flow's Community ID v1 (default seed, base64), from its initiator's
+   * side; ICMP flows use their first message's type and code. Computed on
+   * demand (a SHA-1 per call): call it when a flow is exported.
+   */
+  communityIdOf(flowId: number): string {
+    const key = flowId * KEY_STRIDE;
+    const keys = this.keys;
+    const meta = keys[key + K_META];
+    const ipVersion = (meta >>> 8) & 0xf;
+    const isClientA = (meta & (1 << 12)) !== 0;
+    const addrBytes = ipVersion === 4 ? 4 : 16;
+    const a = addressBytes(keys, key + K_ADDR_A, addrBytes);
+    const b = addressBytes(keys, key + K_ADDR_B, addrBytes);
+    const portA = keys[key + K_PORTS] >>> 16;
+    const portB = keys[key + K_PORTS] & 0xffff;
+    return communityId({
+      ipVersion,
+      proto: meta & 0xff,
+      srcAddr: isClientA ? a : b,
+      dstAddr: isClientA ? b : a,
+      srcPort: isClientA ? portA : portB,
+      dstPort: isClientA ? portB : portA,
+      icmpType: keys[key + K_ICMP] >>> 8,
+      icmpCode: keys[key + K_ICMP] & 0xff,
+    });
   }
 
   /** The flow's class for counting: TCP, UDP or other. */
@@ -654,6 +683,15 @@ function nextPowerOfTwo(value: number): number {
   let power = 1;
   while (power < value) power *= 2;
   return power;
+}
+
+/** Network-order bytes of an address stored as big-endian words. */
+function addressBytes(words: Int32Array, at: number, bytes: number) {
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) {
+    out[i] = (words[at + (i >> 2)] >>> (24 - 8 * (i & 3))) & 0xff;
+  }
+  return out;
 }
 
 function formatAddress(
