@@ -139,7 +139,7 @@ export function readCapture(
   try {
     reader = CaptureFileReader.open(path);
   } catch (error) {
-    process.stderr.write(`spansight read: ${describeError(error)}\n`);
+    process.stderr.write(`spansight read: ${describeError(path, error)}\n`);
     return undefined;
   }
 
@@ -224,11 +224,13 @@ function isoTime(timeUs: number): string | null {
   return new Date(Math.floor(timeUs / 1000)).toISOString();
 }
 
-function describeError(error: unknown): string {
+function describeError(path: string, error: unknown): string {
   if (error instanceof CaptureFileError) return error.message;
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return `no such file: ${(error as Error).message}`;
-  return error instanceof Error ? error.message : String(error);
+  if (code === 'ENOENT') return `${path}: no such file`;
+  if (code === 'EACCES') return `${path}: permission denied`;
+  if (code === 'EISDIR') return `${path}: is a directory, not a capture file`;
+  return `${path}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** The human-readable report: totals, layers, malformed reasons, flows. */
