@@ -306,6 +306,13 @@ export function benchTargets(context: TargetContext): BenchTarget[] {
       'spansight decode+flows',
       `${readLoop}, decodeFrame + FlowTable.observe`,
     ),
+    inProcessTarget(
+      context,
+      'flows-lru',
+      'flows-lru',
+      'decode+flows, lru-cache string keys',
+      `${readLoop}, decodeFrame + lru-cache keyed by a 5-tuple string`,
+    ),
     cliTarget(context),
   ];
 }

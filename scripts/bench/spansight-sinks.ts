@@ -7,9 +7,10 @@ import type { FrameSink } from '../../src/capture/frame.js';
 import { decodeFrame } from '../../src/decode/frame.js';
 import { DecodeStatus, DecodedPacket } from '../../src/decode/packet.js';
 import { FLOW_TABLE_MAX_FLOWS, FlowTable } from '../../src/flows/flow-table.js';
+import { LRUCache } from 'lru-cache';
 
 /** Which stages run per frame. */
-export type SpansightMode = 'read' | 'decode' | 'flows';
+export type SpansightMode = 'read' | 'decode' | 'flows' | 'flows-lru';
 
 /** Frames counted and the time spent in the read loop. */
 export interface LoopTiming {
@@ -89,6 +90,69 @@ class FlowSink implements FrameSink {
 }
 
 /**
+ * The design alternative the typed-array table replaced: an lru-cache of
+ * per-flow counters keyed by a string built from each packet's 5-tuple.
+ * Kept to show, in the same run, why the flow table is not built this way.
+ */
+class LruFlowSink implements FrameSink {
+  frames = 0;
+  okFrames = 0;
+  private readonly packet = new DecodedPacket();
+  private readonly flows = new LRUCache<string, Float64Array>({
+    max: FLOW_TABLE_MAX_FLOWS,
+  });
+
+  onFrame(
+    buf: Uint8Array,
+    off: number,
+    capturedBytes: number,
+    wireBytes: number,
+    timeUs: number,
+    linkType: number,
+  ): void {
+    this.frames++;
+    const packet = this.packet;
+    const status = decodeFrame(
+      buf,
+      off,
+      capturedBytes,
+      wireBytes,
+      linkType,
+      packet,
+    );
+    if (status !== DecodeStatus.Ok || packet.ipVersion === 0) return;
+    this.okFrames++;
+    const key = lruFlowKey(packet, buf);
+    let counters = this.flows.get(key);
+    if (counters === undefined) {
+      counters = new Float64Array(4);
+      counters[2] = timeUs;
+      this.flows.set(key, counters);
+    }
+    counters[0]++;
+    counters[1] += wireBytes;
+    counters[3] = timeUs;
+  }
+}
+
+/** A bidirectional key string: VLAN, protocol, lower then higher endpoint. */
+function lruFlowKey(packet: DecodedPacket, buf: Uint8Array): string {
+  const addrBytes = packet.ipVersion === 4 ? 4 : 16;
+  let src = '';
+  let dst = '';
+  for (let i = 0; i < addrBytes; i++) {
+    src += buf[packet.srcAddrOff + i].toString(16).padStart(2, '0');
+    dst += buf[packet.dstAddrOff + i].toString(16).padStart(2, '0');
+  }
+  const a = `${src}/${packet.srcPort}`;
+  const b = `${dst}/${packet.dstPort}`;
+  const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
+  return a < b
+    ? `${vlan}|${packet.ipProtocol}|${a}|${b}`
+    : `${vlan}|${packet.ipProtocol}|${b}|${a}`;
+}
+
+/**
  * Read all of `path` through `mode`'s stages. The timing covers the batch
  * loop only: opening the file and building the sink are left out.
  */
@@ -98,7 +162,9 @@ export function timeSpansight(mode: SpansightMode, path: string): LoopTiming {
       ? new CountingSink()
       : mode === 'decode'
         ? new DecodeSink()
-        : new FlowSink();
+        : mode === 'flows-lru'
+          ? new LruFlowSink()
+          : new FlowSink();
   const reader = CaptureFileReader.open(path);
   try {
     const startNs = process.hrtime.bigint();
