@@ -7,6 +7,7 @@ import { u32be } from '../decode/bytes.js';
 import { Layer, TcpFlag, type DecodedPacket } from '../decode/packet.js';
 import { IpProtocol } from '../decode/transport.js';
 import { communityId } from './community-id.js';
+import { IdList, NO_ENTRY } from './id-list.js';
 
 /** Why a flow left the table; ids index `FlowTable.endedByReason`. */
 export const FlowEndReason = {
@@ -49,7 +50,6 @@ export interface FlowTableOptions {
   onFlowEnd?: (table: FlowTable, flowId: number, reason: number) => void;
 }
 
-const NO_ENTRY = -1;
 const ADDR_WORDS = 4;
 /** Endpoint of a flow: A is the lower (address, port), B the higher. */
 const DIR_A_TO_B = 0;
@@ -129,9 +129,9 @@ export class FlowTable {
   private readonly keys: Int32Array;
   private readonly stats: Float64Array;
 
-  private readonly recent: FlowList;
-  private readonly started: FlowList;
-  private readonly closing: FlowList;
+  private readonly recent: IdList;
+  private readonly started: IdList;
+  private readonly closing: IdList;
   private freeHead = NO_ENTRY;
   private readonly freeNext: Int32Array;
 
@@ -157,9 +157,9 @@ export class FlowTable {
     this.keys = new Int32Array(capacity * KEY_STRIDE);
     this.stats = new Float64Array(capacity * STATS_STRIDE);
 
-    this.recent = new FlowList(capacity);
-    this.started = new FlowList(capacity);
-    this.closing = new FlowList(capacity);
+    this.recent = new IdList(capacity);
+    this.started = new IdList(capacity);
+    this.closing = new IdList(capacity);
     this.freeNext = new Int32Array(capacity);
     for (let id = capacity - 1; id >= 0; id--) {
       this.freeNext[id] = this.freeHead;
@@ -613,40 +613,6 @@ export interface FlowRecord {
   /** Type and code of the flow's first ICMP message; 0 otherwise. */
   icmpType: number;
   icmpCode: number;
-}
-
-/**
- * Doubly linked list threaded through typed arrays, one node per flow id:
- * O(1) push, remove and move-to-tail with no allocation.
- */
-class FlowList {
-  head = NO_ENTRY;
-  tail = NO_ENTRY;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-
-  constructor(capacity: number) {
-    this.prev = new Int32Array(capacity).fill(NO_ENTRY);
-    this.next = new Int32Array(capacity).fill(NO_ENTRY);
-  }
-
-  pushTail(id: number): void {
-    this.prev[id] = this.tail;
-    this.next[id] = NO_ENTRY;
-    if (this.tail === NO_ENTRY) this.head = id;
-    else this.next[this.tail] = id;
-    this.tail = id;
-  }
-
-  remove(id: number): void {
-    const before = this.prev[id];
-    const after = this.next[id];
-    if (before === NO_ENTRY) this.head = after;
-    else this.next[before] = after;
-    if (after === NO_ENTRY) this.tail = before;
-    else this.prev[after] = before;
-    this.prev[id] = this.next[id] = NO_ENTRY;
-  }
 }
 
 /**
