@@ -1,0 +1,190 @@
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+
+import {
+  concatBytes,
+  parseIpv4,
+  parseIpv6,
+  put16,
+  SeededRng,
+  textBytes,
+} from '../../scripts/lib/frame-builder.js';
+import { readCaptureFile } from '../../src/capture/capture-file.js';
+import {
+  CdpCapability,
+  MAX_CDP_ADDRESSES,
+  parseCdp,
+} from '../../src/fingerprint/cdp.js';
+
+function tlv(type: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + value.length);
+  put16(out, 0, type);
+  put16(out, 2, out.length);
+  out.set(value, 4);
+  return out;
+}
+
+const LLC_SNAP = Uint8Array.of(0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00);
+const IPV4_ENTRY = (ip: string) =>
+  concatBytes(Uint8Array.of(1, 1, 0xcc, 0, 4), parseIpv4(ip));
+const IPV6_ENTRY = (ip: string) =>
+  concatBytes(
+    Uint8Array.of(2, 8, 0xaa, 0xaa, 3, 0, 0, 0, 0x86, 0xdd, 0, 16),
+    parseIpv6(ip),
+  );
+
+const phone = concatBytes(
+  LLC_SNAP,
+  Uint8Array.of(2, 180, 0x12, 0x34),
+  tlv(1, textBytes('SEP00005E005321')),
+  tlv(
+    2,
+    concatBytes(
+      Uint8Array.of(0, 0, 0, 2),
+      IPV4_ENTRY('192.0.2.21'),
+      IPV6_ENTRY('2001:db8::21'),
+    ),
+  ),
+  tlv(3, textBytes('Port 1')),
+  tlv(4, Uint8Array.of(0, 0, 0x04, 0x90)),
+  tlv(5, textBytes('SIP75.8-5-3S\nbuilt for tests')),
+  tlv(6, textBytes('Synthetic IP Phone 7975')),
+  tlv(0x0a, Uint8Array.of(0, 30)),
+  tlv(0x14, textBytes('synth-phone-21')),
+  tlv(0x16, concatBytes(Uint8Array.of(0, 0, 0, 1), IPV4_ENTRY('192.0.2.22'))),
+);
+
+t.test('cdp: phone golden', async (t) => {
+  t.same(parseCdp(phone, 0, phone.length), {
+    version: 2,
+    ttlSec: 180,
+    deviceId: 'SEP00005E005321',
+    platform: 'Synthetic IP Phone 7975',
+    softwareVersion: 'SIP75.8-5-3S\nbuilt for tests',
+    portId: 'Port 1',
+    capabilities:
+      CdpCapability.Host |
+      CdpCapability.VoipPhone |
+      CdpCapability.TwoPortMacRelay,
+    addresses: ['192.0.2.21', '2001:db8::21'],
+    managementAddresses: ['192.0.2.22'],
+    nativeVlan: 30,
+    systemName: 'synth-phone-21',
+  });
+});
+
+t.test('cdp: the real switch capture (tcpdump 3560_CDP.pcap)', async (t) => {
+  const path = fileURLToPath(
+    new URL('../fixtures/public/tcpdump/3560_CDP.pcap', import.meta.url),
+  );
+  const found: unknown[] = [];
+  readCaptureFile(path, {
+    onFrame(buf, off, capturedBytes) {
+      found.push(parseCdp(buf, off + 14, off + capturedBytes));
+    },
+  });
+  t.equal(found.length, 3);
+  t.match(found[0], {
+    version: 2,
+    deviceId: 'Switch',
+    platform: 'cisco WS-C3560G-24PS',
+    portId: 'GigabitEthernet0/5',
+    capabilities: CdpCapability.Switch | CdpCapability.IgmpCapable,
+    addresses: ['192.168.0.1'],
+    nativeVlan: 1,
+    softwareVersion: /^Cisco IOS Software, C3560 Software .*\nCopyright/,
+  });
+});
+
+t.test(
+  'cdp: unknown address protocols are hex; counts are capped',
+  async (t) => {
+    const entries = Array.from({ length: 12 }, () =>
+      Uint8Array.of(1, 1, 0x81, 0, 2, 0xab, 0xcd),
+    );
+    const pdu = concatBytes(
+      LLC_SNAP,
+      Uint8Array.of(1, 180, 0, 0),
+      tlv(2, concatBytes(Uint8Array.of(0xff, 0xff, 0xff, 0xff), ...entries)),
+    );
+    const info = parseCdp(pdu, 0, pdu.length);
+    t.equal(info?.addresses.length, MAX_CDP_ADDRESSES);
+    t.equal(info?.addresses[0], 'abcd');
+  },
+);
+
+t.test('cdp: TLV lengths under 4 or past the end stop the walk', async (t) => {
+  const short = concatBytes(
+    LLC_SNAP,
+    Uint8Array.of(2, 180, 0, 0),
+    tlv(1, textBytes('first')),
+    Uint8Array.of(0, 6, 0, 2),
+    tlv(1, textBytes('never')),
+  );
+  t.equal(parseCdp(short, 0, short.length)?.deviceId, 'first');
+  const long = concatBytes(
+    LLC_SNAP,
+    Uint8Array.of(2, 180, 0, 0, 0, 1, 0, 99, 0x41),
+  );
+  t.equal(parseCdp(long, 0, long.length)?.deviceId, '');
+});
+
+t.test('cdp: not CDP -> null', async (t) => {
+  t.equal(parseCdp(phone, 0, 11), null, 'no CDP header');
+  const stp = Uint8Array.from(phone);
+  stp.set([0x42, 0x42, 0x03], 0);
+  t.equal(parseCdp(stp, 0, stp.length), null, 'STP LLC');
+  const otherPid = Uint8Array.from(phone);
+  otherPid[7] = 0x04;
+  t.equal(parseCdp(otherPid, 0, otherPid.length), null, 'PID 0x2004 (DTP)');
+  const otherOui = Uint8Array.from(phone);
+  otherOui[5] = 0x0d;
+  t.equal(parseCdp(otherOui, 0, otherOui.length), null, 'other OUI');
+});
+
+t.test('cdp: every prefix and seeded mutations never throw', async (t) => {
+  checkRobustness(t, parseCdp, [phone], 0xcd9);
+});
+
+type Parse = (buf: Uint8Array, off: number, end: number) => unknown;
+
+/**
+ * Every prefix of each sample, then seeded mutations (1-4 random bytes, a
+ * 16-bit field at 0 or 0xffff, sometimes cut): never throws, and a sample
+ * placed inside random bytes parses exactly as alone (no read outside
+ * `off .. end`).
+ */
+function checkRobustness(
+  t: Test,
+  parse: Parse,
+  samples: Uint8Array[],
+  seed: number,
+  mutations = 3000,
+): void {
+  const rng = new SeededRng(seed);
+  let runs = 0;
+  let mismatches = 0;
+  const check = (bytes: Uint8Array, end: number): void => {
+    const alone = JSON.stringify(parse(bytes, 0, end));
+    const padded = rng.bytes(end + 64);
+    padded.set(bytes.subarray(0, end), 16);
+    if (JSON.stringify(parse(padded, 16, 16 + end)) !== alone) mismatches++;
+    runs++;
+  };
+  for (const sample of samples) {
+    for (let cut = 0; cut <= sample.length; cut++) check(sample, cut);
+    for (let i = 0; i < mutations; i++) {
+      const copy = Uint8Array.from(sample);
+      const flips = 1 + rng.nextInt(4);
+      for (let f = 0; f < flips; f++) {
+        copy[rng.nextInt(copy.length)] = rng.nextU32() & 0xff;
+      }
+      if (rng.chance(0.3)) {
+        const at = rng.nextInt(copy.length - 1);
+        copy[at] = copy[at + 1] = rng.chance(0.5) ? 0xff : 0;
+      }
+      check(copy, rng.chance(0.2) ? rng.nextInt(copy.length + 1) : copy.length);
+    }
+  }
+  t.equal(mismatches, 0, `${runs} runs, none reads outside its bytes`);
+}

@@ -1,0 +1,226 @@
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+
+import {
+  concatBytes,
+  lldpPdu,
+  parseIpv4,
+  parseMac,
+  put16,
+  SeededRng,
+  textBytes,
+} from '../../scripts/lib/frame-builder.js';
+import { readCaptureFile } from '../../src/capture/capture-file.js';
+import {
+  LldpCapability,
+  MAX_LLDP_TLVS,
+  parseLldp,
+} from '../../src/fingerprint/lldp.js';
+
+function tlv(type: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + value.length);
+  put16(out, 0, (type << 9) | value.length);
+  out.set(value, 2);
+  return out;
+}
+
+const org = (oui: number[], subtype: number, value: Uint8Array) =>
+  tlv(127, concatBytes(Uint8Array.of(...oui, subtype), value));
+const tia = (subtype: number, text: string) =>
+  org([0x00, 0x12, 0xbb], subtype, textBytes(text));
+const END = tlv(0, new Uint8Array(0));
+
+const switchPdu = lldpPdu({
+  chassisMac: '00:00:5e:00:53:01',
+  portName: 'Gi1/0/7',
+  ttlSec: 120,
+  portDescription: 'ICU bed 7',
+  systemName: 'SYNTH-SW-ICU-01',
+  systemDescription: 'Synthetic switch OS 1.0\nbuilt for tests',
+  capabilities: {
+    available: LldpCapability.Bridge | LldpCapability.Router,
+    enabled: LldpCapability.Bridge,
+  },
+  managementIpv4: '192.0.2.2',
+});
+
+const monitorPdu = concatBytes(
+  tlv(1, concatBytes(Uint8Array.of(5, 1), parseIpv4('192.0.2.9'))),
+  tlv(2, concatBytes(Uint8Array.of(3), parseMac('00:00:5e:00:53:21'))),
+  tlv(3, Uint8Array.of(0, 120)),
+  org([0x00, 0x80, 0xc2], 1, Uint8Array.of(0, 20)),
+  org([0x00, 0x12, 0xbb], 1, Uint8Array.of(0x00, 0x33, 3)),
+  tia(5, 'HW-1.2'),
+  tia(6, 'FW-9.1'),
+  tia(7, 'SW-9.1.4'),
+  tia(8, 'SN-0001'),
+  tia(9, 'SYNTH-MEDICAL'),
+  tia(10, 'SYNTH-MONITOR-9'),
+  tia(11, 'ASSET-42'),
+  org([0x00, 0x00, 0x5e], 1, textBytes('https://mud.example.com/m9.json')),
+  END,
+);
+
+t.test('lldp: switch golden (basic TLVs)', async (t) => {
+  t.same(parseLldp(switchPdu, 0, switchPdu.length), {
+    chassisIdSubtype: 4,
+    chassisId: '00:00:5e:00:53:01',
+    portIdSubtype: 5,
+    portId: 'Gi1/0/7',
+    ttlSec: 120,
+    portDescription: 'ICU bed 7',
+    systemName: 'SYNTH-SW-ICU-01',
+    systemDescription: 'Synthetic switch OS 1.0\nbuilt for tests',
+    capabilitiesSupported: 0x14,
+    capabilitiesEnabled: 0x04,
+    managementAddresses: ['192.0.2.2'],
+    portVlanId: -1,
+    mudUrl: '',
+    med: {
+      deviceClass: -1,
+      hardwareRevision: '',
+      firmwareRevision: '',
+      softwareRevision: '',
+      serialNumber: '',
+      manufacturer: '',
+      modelName: '',
+      assetId: '',
+    },
+  });
+});
+
+t.test('lldp: endpoint golden: MED inventory, MUD URL, PVID', async (t) => {
+  const info = parseLldp(monitorPdu, 0, monitorPdu.length);
+  t.equal(info?.chassisIdSubtype, 5);
+  t.equal(info?.chassisId, '192.0.2.9', 'network address subtype');
+  t.equal(info?.portIdSubtype, 3);
+  t.equal(info?.portId, '00:00:5e:00:53:21', 'MAC subtype');
+  t.equal(info?.portVlanId, 20);
+  t.equal(info?.mudUrl, 'https://mud.example.com/m9.json');
+  t.same(info?.med, {
+    deviceClass: 3,
+    hardwareRevision: 'HW-1.2',
+    firmwareRevision: 'FW-9.1',
+    softwareRevision: 'SW-9.1.4',
+    serialNumber: 'SN-0001',
+    manufacturer: 'SYNTH-MEDICAL',
+    modelName: 'SYNTH-MONITOR-9',
+    assetId: 'ASSET-42',
+  });
+});
+
+t.test('lldp: odd id forms', async (t) => {
+  const pdu = concatBytes(
+    tlv(1, Uint8Array.of(4, 1, 2, 3)),
+    tlv(2, Uint8Array.of(6, 0xde, 0xad)),
+    tlv(8, Uint8Array.of(3, 6, 0xab, 0xcd)),
+    END,
+  );
+  const info = parseLldp(pdu, 0, pdu.length);
+  t.equal(info?.chassisId, '010203', 'a MAC of the wrong length is hex');
+  t.equal(info?.portId, 'dead', 'agent circuit id is hex');
+  t.same(info?.managementAddresses, ['06abcd'], 'unknown family is hex');
+});
+
+t.test(
+  'lldp: the real MUD URL capture (tcpdump lldp_mudurl.pcap)',
+  async (t) => {
+    const path = fileURLToPath(
+      new URL('../fixtures/public/tcpdump/lldp_mudurl.pcap', import.meta.url),
+    );
+    const found: unknown[] = [];
+    readCaptureFile(path, {
+      onFrame(buf, off, capturedBytes) {
+        found.push(parseLldp(buf, off + 14, off + capturedBytes));
+      },
+    });
+    t.equal(found.length, 2);
+    t.match(found[0], {
+      chassisId: '00:23:54:c2:57:02',
+      portIdSubtype: 3,
+      portId: '00:23:54:c2:57:02',
+      ttlSec: 120,
+      systemName: 'upstairs.ofcourseimright.com',
+      portDescription: 'eth0',
+      capabilitiesSupported: 0x9c,
+      capabilitiesEnabled: 0x08,
+      managementAddresses: [
+        '62.12.173.114',
+        '2001:8a8:1006:4:223:54ff:fec2:5702',
+      ],
+      mudUrl: 'https://imright.mud.example.com/.well-known/mud/v1/vomitv2.0',
+    });
+  },
+);
+
+t.test(
+  'lldp: the walk stops at End, at a cut TLV and after the cap',
+  async (t) => {
+    const afterEnd = concatBytes(END, tlv(5, textBytes('ghost')));
+    t.equal(parseLldp(afterEnd, 0, afterEnd.length)?.systemName, '');
+    const cut = concatBytes(
+      tlv(5, textBytes('name')),
+      Uint8Array.of(0x0c, 0x40),
+    );
+    t.equal(parseLldp(cut, 0, cut.length)?.systemName, 'name');
+    const many = concatBytes(
+      ...Array.from({ length: MAX_LLDP_TLVS }, () =>
+        tlv(126, new Uint8Array(0)),
+      ),
+      tlv(5, textBytes('late')),
+    );
+    t.equal(
+      parseLldp(many, 0, many.length)?.systemName,
+      '',
+      'TLV 129 not read',
+    );
+    t.equal(parseLldp(Uint8Array.of(2), 0, 1), null, 'under 2 bytes');
+  },
+);
+
+t.test('lldp: every prefix and seeded mutations never throw', async (t) => {
+  checkRobustness(t, parseLldp, [switchPdu, monitorPdu], 0x11d9);
+});
+
+type Parse = (buf: Uint8Array, off: number, end: number) => unknown;
+
+/**
+ * Every prefix of each sample, then seeded mutations (1-4 random bytes, a
+ * 16-bit field at 0 or 0xffff, sometimes cut): never throws, and a sample
+ * placed inside random bytes parses exactly as alone (no read outside
+ * `off .. end`).
+ */
+function checkRobustness(
+  t: Test,
+  parse: Parse,
+  samples: Uint8Array[],
+  seed: number,
+  mutations = 3000,
+): void {
+  const rng = new SeededRng(seed);
+  let runs = 0;
+  let mismatches = 0;
+  const check = (bytes: Uint8Array, end: number): void => {
+    const alone = JSON.stringify(parse(bytes, 0, end));
+    const padded = rng.bytes(end + 64);
+    padded.set(bytes.subarray(0, end), 16);
+    if (JSON.stringify(parse(padded, 16, 16 + end)) !== alone) mismatches++;
+    runs++;
+  };
+  for (const sample of samples) {
+    for (let cut = 0; cut <= sample.length; cut++) check(sample, cut);
+    for (let i = 0; i < mutations; i++) {
+      const copy = Uint8Array.from(sample);
+      const flips = 1 + rng.nextInt(4);
+      for (let f = 0; f < flips; f++) {
+        copy[rng.nextInt(copy.length)] = rng.nextU32() & 0xff;
+      }
+      if (rng.chance(0.3)) {
+        const at = rng.nextInt(copy.length - 1);
+        copy[at] = copy[at + 1] = rng.chance(0.5) ? 0xff : 0;
+      }
+      check(copy, rng.chance(0.2) ? rng.nextInt(copy.length + 1) : copy.length);
+    }
+  }
+  t.equal(mismatches, 0, `${runs} runs, none reads outside its bytes`);
+}
