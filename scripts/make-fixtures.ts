@@ -1382,7 +1382,7 @@ const SYSLOG_SERVER_IP = '10.10.100.12';
 const HL7_ENGINE_IP = '10.10.100.20';
 const PACS_IP = '10.10.100.30';
 const NMS_IP = '10.10.100.50';
-const SWITCH_MAC = docMac(0xf0);
+const SWITCH_MAC = '10:57:25:53:00:f0';
 
 /** Names the DNS server answers, with their addresses. */
 const DNS_ZONE: Record<string, string> = {
@@ -1462,11 +1462,30 @@ const HOST_ROWS: Array<[string, number, string, number, Stack, string?]> = [
   ['SYNTH-NMS', 0x65, NMS_IP, SERVER_VLAN, 'linux'],
 ];
 
+/**
+ * Real IEEE OUIs of the kind of maker each synthetic host stands for, so the
+ * sample exercises vendor lookup and classification (the rest of each MAC
+ * is made up).
+ */
+const SAMPLE_OUIS: Array<[RegExp, string]> = [
+  [/^SYNTH-MON-/, '00:09:5c'], // Philips Medical Systems (monitoring)
+  [/^SYNTH-PUMP-/, '00:12:21'], // B. Braun Melsungen
+  [/^SYNTH-(CT|US)-/, '44:4b:5d'], // GE Healthcare
+  [/^SYNTH-PRN-/, '18:60:24'], // Hewlett Packard
+  [/^SYNTH-(WS|DNS|NTP|SYSLOG|HL7|PACS|NMS)/, '10:65:30'], // Dell
+];
+
+function sampleMac(name: string, macIndex: number): string {
+  const oui = SAMPLE_OUIS.find(([pattern]) => pattern.test(name))?.[1];
+  if (oui === undefined) return docMac(macIndex);
+  return `${oui}:53:00:${(macIndex & 0xff).toString(16).padStart(2, '0')}`;
+}
+
 function makeHosts(): Host[] {
   const hosts = HOST_ROWS.map(
     ([name, macIndex, ip, vlan, stack, profile]): Host => ({
       name,
-      mac: docMac(macIndex),
+      mac: sampleMac(name, macIndex),
       ip,
       vlan,
       stack,
@@ -1759,7 +1778,8 @@ function sampleLldp(net: HospitalNet): void {
         capabilities: { available: 0x14, enabled: 0x04 },
         managementIpv4: '10.10.100.2',
       });
-      const src = `00:00:5e:00:53:${(0xf1 + i).toString(16)}`;
+      // Cisco Systems OUI: the switch sends LLDP from each port's own MAC.
+      const src = `10:57:25:53:00:${(0xf1 + i).toString(16)}`;
       net.timeline.add(
         secUs(sec),
         ethernetFrame({ dst: LLDP_MAC, src, etherType: EtherType.Lldp }, pdu),

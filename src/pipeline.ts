@@ -8,9 +8,12 @@ import { LayerCounts } from './decode/layer-counts.js';
 import { DecodeStatus, DecodedPacket } from './decode/packet.js';
 import { DistinctKeySet } from './flows/distinct-keys.js';
 import { FlowTable, type FlowTableOptions } from './flows/flow-table.js';
+import type { Inventory } from './inventory/inventory.js';
 
 export interface PipelineOptions {
-  flows?: Omit<FlowTableOptions, 'onFlowStart'>;
+  flows?: Omit<FlowTableOptions, 'onFlowStart' | 'onFlowEnd'>;
+  /** The device inventory to feed; frames stop at the flow table without. */
+  inventory?: Inventory;
   /** Called for each new flow record, after the pipeline's own counting. */
   onFlowStart?: (table: FlowTable, flowId: number) => void;
 }
@@ -31,10 +34,18 @@ export class PacketPipeline implements FrameSink {
   lastTimeUs = -1;
   decoderExceptions = 0;
 
+  readonly inventory: Inventory | undefined;
+
   constructor(options: PipelineOptions = {}) {
     const onFlowStart = options.onFlowStart;
+    const inventory = options.inventory;
+    this.inventory = inventory;
     this.flows = new FlowTable({
       ...options.flows,
+      onFlowEnd:
+        inventory === undefined
+          ? undefined
+          : (_table, flowId) => inventory.onFlowEnd(flowId),
       onFlowStart: (table, flowId) => {
         const [hi, lo] = table.keyHashes(flowId);
         if (this.distinctKeys.add(hi, lo)) {
@@ -59,28 +70,48 @@ export class PacketPipeline implements FrameSink {
     if (this.firstTimeUs < 0) this.firstTimeUs = timeUs;
     this.lastTimeUs = timeUs;
 
-    const packet = this.packet;
-    let status: number;
     try {
-      status = decodeFrame(
-        buf,
-        off,
-        capturedBytes,
-        wireBytes,
-        linkType,
-        packet,
-      );
+      this.process(buf, off, capturedBytes, wireBytes, timeUs, linkType);
     } catch {
-      // A decoder must never throw on packet bytes; a count here is a bug to
-      // fix, but one bad frame must not stop the capture.
+      // Decoders and extractors must never throw on packet bytes; a count
+      // here is a bug to fix, but one bad frame must not stop the capture.
       this.decoderExceptions++;
-      return;
     }
+  }
+
+  private process(
+    buf: Uint8Array,
+    off: number,
+    capturedBytes: number,
+    wireBytes: number,
+    timeUs: number,
+    linkType: number,
+  ): void {
+    const packet = this.packet;
+    const status = decodeFrame(
+      buf,
+      off,
+      capturedBytes,
+      wireBytes,
+      linkType,
+      packet,
+    );
     this.counts.count(packet, status);
     // A frame that did not decode is counted and skipped: a partial header
     // would give its flow a wrong key.
-    if (status === DecodeStatus.Ok) {
-      this.flows.observe(packet, buf, timeUs, wireBytes);
+    if (status !== DecodeStatus.Ok) return;
+
+    const flowId = this.flows.observe(packet, buf, timeUs, wireBytes);
+    if (this.inventory !== undefined) {
+      this.inventory.observe(
+        packet,
+        buf,
+        off + capturedBytes,
+        timeUs,
+        wireBytes,
+        flowId,
+        this.flows,
+      );
     }
   }
 }

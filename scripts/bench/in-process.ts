@@ -17,7 +17,15 @@ import { u32le } from '../../src/decode/bytes.js';
 import type { LoopTiming, SpansightMode } from './spansight-sinks.js';
 
 /** The modes this child runs; `node-pcap` is the foreign decoder. */
-const IN_PROCESS_MODES = ['node-pcap', 'read', 'decode', 'flows', 'flows-lru'];
+const IN_PROCESS_MODES = [
+  'node-pcap',
+  'read',
+  'decode',
+  'flows',
+  'flows-lru',
+  'pipeline',
+  'inventory',
+];
 
 /** node-pcap's per-frame header: 4 little-endian u32, as its addon fills. */
 const NODE_PCAP_HDR_BYTES = 16;

@@ -313,6 +313,20 @@ export function benchTargets(context: TargetContext): BenchTarget[] {
       'decode+flows, lru-cache string keys',
       `${readLoop}, decodeFrame + lru-cache keyed by a 5-tuple string`,
     ),
+    inProcessTarget(
+      context,
+      'pipeline',
+      'pipeline',
+      'spansight pipeline (read)',
+      `${readLoop}, PacketPipeline: decode, counts, flows`,
+    ),
+    inProcessTarget(
+      context,
+      'inventory',
+      'inventory',
+      'spansight pipeline + inventory',
+      `${readLoop}, PacketPipeline with every extractor and the device table`,
+    ),
     cliTarget(context),
   ];
 }

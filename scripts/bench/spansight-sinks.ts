@@ -8,9 +8,12 @@ import { decodeFrame } from '../../src/decode/frame.js';
 import { DecodeStatus, DecodedPacket } from '../../src/decode/packet.js';
 import { FLOW_TABLE_MAX_FLOWS, FlowTable } from '../../src/flows/flow-table.js';
 import { LRUCache } from 'lru-cache';
+import { Inventory } from '../../src/inventory/inventory.js';
+import { PacketPipeline } from '../../src/pipeline.js';
 
 /** Which stages run per frame. */
-export type SpansightMode = 'read' | 'decode' | 'flows' | 'flows-lru';
+export type SpansightMode =
+  'read' | 'decode' | 'flows' | 'flows-lru' | 'pipeline' | 'inventory';
 
 /** Frames counted and the time spent in the read loop. */
 export interface LoopTiming {
@@ -153,18 +156,51 @@ function lruFlowKey(packet: DecodedPacket, buf: Uint8Array): string {
 }
 
 /**
+ * The pipeline `spansight read` and `inventory` run: decode, layer counts,
+ * flows, and with `withInventory` every fingerprint extractor and the
+ * device table.
+ */
+class PipelineSink implements FrameSink {
+  okFrames = 0;
+  private readonly pipeline: PacketPipeline;
+
+  constructor(withInventory: boolean) {
+    this.pipeline = new PacketPipeline({
+      inventory: withInventory ? new Inventory() : undefined,
+    });
+  }
+
+  get frames(): number {
+    return this.pipeline.frames;
+  }
+
+  onFrame(
+    buf: Uint8Array,
+    off: number,
+    capturedBytes: number,
+    wireBytes: number,
+    timeUs: number,
+    linkType: number,
+  ): void {
+    this.pipeline.onFrame(buf, off, capturedBytes, wireBytes, timeUs, linkType);
+  }
+}
+
+/**
  * Read all of `path` through `mode`'s stages. The timing covers the batch
  * loop only: opening the file and building the sink are left out.
  */
 export function timeSpansight(mode: SpansightMode, path: string): LoopTiming {
   const sink =
-    mode === 'read'
-      ? new CountingSink()
-      : mode === 'decode'
-        ? new DecodeSink()
-        : mode === 'flows-lru'
-          ? new LruFlowSink()
-          : new FlowSink();
+    mode === 'pipeline' || mode === 'inventory'
+      ? new PipelineSink(mode === 'inventory')
+      : mode === 'read'
+        ? new CountingSink()
+        : mode === 'decode'
+          ? new DecodeSink()
+          : mode === 'flows-lru'
+            ? new LruFlowSink()
+            : new FlowSink();
   const reader = CaptureFileReader.open(path);
   try {
     const startNs = process.hrtime.bigint();

@@ -1,4 +1,5 @@
 /** The `spansight` command line: dispatches to one module per command. */
+import { runInventory } from './inventory.js';
 import { runRead } from './read.js';
 
 const USAGE = `usage: spansight <command> [options]
@@ -6,6 +7,8 @@ const USAGE = `usage: spansight <command> [options]
 commands:
   read FILE [--json] [--max-flows N] [--no-progress]
       decode a pcap or pcapng capture and print totals
+  inventory FILE [--json] [--catalog FILE]
+      list the devices of a capture, fingerprinted and classified
 
 run "spansight <command> --help" for a command's options.
 `;
@@ -16,6 +19,8 @@ export async function main(args: string[]): Promise<number> {
   switch (command) {
     case 'read':
       return runRead(rest);
+    case 'inventory':
+      return runInventory(rest);
     case undefined:
     case '-h':
     case '--help':

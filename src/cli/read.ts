@@ -139,7 +139,7 @@ export function readCapture(
   try {
     reader = CaptureFileReader.open(path);
   } catch (error) {
-    process.stderr.write(`spansight read: ${describeError(path, error)}\n`);
+    process.stderr.write(`spansight read: ${describeFileError(path, error)}\n`);
     return undefined;
   }
 
@@ -224,7 +224,8 @@ function isoTime(timeUs: number): string | null {
   return new Date(Math.floor(timeUs / 1000)).toISOString();
 }
 
-function describeError(path: string, error: unknown): string {
+/** A clear one-line message for a capture file that cannot be read. */
+export function describeFileError(path: string, error: unknown): string {
   if (error instanceof CaptureFileError) return error.message;
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return `${path}: no such file`;

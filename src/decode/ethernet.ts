@@ -86,6 +86,7 @@ export function decodeEtherTypePayload(
     off += VLAN_TAG_BYTES;
   }
   out.etherType = etherType;
+  out.networkOff = off;
 
   switch (etherType) {
     case EtherType.Ipv4:

@@ -144,6 +144,8 @@ export class DecodedPacket {
   readonly vlanIds = new Uint16Array(MAX_VLAN_DEPTH);
   /** 802.1p priority of the outermost tag. */
   vlanPriority = 0;
+  /** Offset of the bytes after the link header and VLAN tags, -1 if none. */
+  networkOff = -1;
 
   /** ARP (RFC 826), Ethernet/IPv4 only; offsets of the 6- and 4-byte fields. */
   arpOp = 0;
@@ -238,6 +240,7 @@ export class DecodedPacket {
     this.etherType = 0;
     this.vlanCount = 0;
     this.vlanPriority = 0;
+    this.networkOff = -1;
     this.arpOp = 0;
     this.arpSenderMacOff = -1;
     this.arpSenderIpOff = -1;

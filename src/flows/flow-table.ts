@@ -323,6 +323,12 @@ export class FlowTable {
     });
   }
 
+  /** Packets of the flow so far, both directions. */
+  packetsOf(flowId: number): number {
+    const row = flowId * STATS_STRIDE;
+    return this.stats[row + S_PACKETS_AB] + this.stats[row + S_PACKETS_BA];
+  }
+
   /** The flow's class for counting: TCP, UDP or other. */
   flowClass(flowId: number): number {
     const protocol = this.keys[flowId * KEY_STRIDE + K_META] & 0xff;

@@ -1,0 +1,156 @@
+/**
+ * `spansight inventory FILE`: the devices of a capture with their
+ * fingerprints and classification, as a table or as one JSON object.
+ */
+import { parseArgs } from 'node:util';
+
+import {
+  CaptureFileError,
+  CaptureFileReader,
+} from '../capture/capture-file.js';
+import { CatalogError, loadCatalogFile } from '../inventory/catalog.js';
+import type { DeviceReport } from '../inventory/device.js';
+import { Inventory } from '../inventory/inventory.js';
+import { PacketPipeline } from '../pipeline.js';
+import { formatTable } from './format.js';
+import { describeFileError } from './read.js';
+
+const HELP = `usage: spansight inventory FILE [options]
+
+List the devices seen in a capture: MAC, VLAN, addresses, vendor, names,
+fingerprints (DHCP, TLS JA3/JA4, HTTP, TCP stack, LLDP/CDP, mDNS, SSDP,
+NBNS, DICOM, HL7) and the category, make and model with a confidence and
+the evidence behind it.
+
+options:
+  --json            print exactly one JSON object {"devices": [...]}
+  --catalog FILE    classify with this catalog instead of the shipped one
+`;
+
+const FRAMES_PER_BATCH = 65_536;
+
+/** Run the inventory command; resolves to the process exit code. */
+export async function runInventory(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        catalog: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`spansight inventory: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write('spansight inventory: expected one capture file\n');
+    process.stderr.write(HELP);
+    return 2;
+  }
+
+  let inventory: Inventory;
+  try {
+    const catalog =
+      values.catalog === undefined
+        ? undefined
+        : loadCatalogFile(values.catalog);
+    inventory = new Inventory({ catalog });
+  } catch (error) {
+    if (!(error instanceof CatalogError)) throw error;
+    process.stderr.write(`spansight inventory: ${error.message}\n`);
+    return 1;
+  }
+
+  const path = positionals[0];
+  const failure = feedCapture(path, inventory);
+  if (failure === 'unreadable') return 1;
+
+  const devices = inventory.report();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ devices })}\n`);
+  } else {
+    process.stdout.write(renderInventory(devices, inventory.catalog.version));
+  }
+  if (failure !== undefined) {
+    process.stderr.write(`spansight inventory: ${failure.message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/**
+ * Run the whole capture through the pipeline into `inventory`. Returns the
+ * damage that stopped it early, or 'unreadable' when it could not start.
+ */
+function feedCapture(
+  path: string,
+  inventory: Inventory,
+): CaptureFileError | 'unreadable' | undefined {
+  let reader: CaptureFileReader;
+  try {
+    reader = CaptureFileReader.open(path);
+  } catch (error) {
+    process.stderr.write(
+      `spansight inventory: ${describeFileError(path, error)}\n`,
+    );
+    return 'unreadable';
+  }
+  const pipeline = new PacketPipeline({ inventory });
+  try {
+    while (reader.readBatch(pipeline, FRAMES_PER_BATCH) > 0);
+  } catch (error) {
+    if (!(error instanceof CaptureFileError)) throw error;
+    return error;
+  } finally {
+    reader.close();
+    pipeline.flows.flush();
+  }
+  return undefined;
+}
+
+/** One row per device, most active first, then the evidence of each. */
+export function renderInventory(
+  devices: DeviceReport[],
+  catalogVersion: string,
+): string {
+  const rows = devices.map((device) => [
+    device.mac ?? '(routed)',
+    String(device.vlan),
+    device.ips.slice(0, 2).join(' ') + (device.ips.length > 2 ? ' …' : ''),
+    truncate(device.vendor ?? (device.randomizedMac ? '(randomized)' : '-')),
+    device.category,
+    truncate([device.make, device.model].filter(Boolean).join(' ') || '-'),
+    device.confidence.toFixed(2),
+    truncate(device.hostnames[0] ?? '-'),
+  ]);
+  const table = formatTable(
+    ['mac', 'vlan', 'ips', 'vendor', 'category', 'make/model', 'conf', 'name'],
+    rows,
+  );
+  const evidence = devices
+    .filter((device) => device.evidence.length > 0)
+    .map(
+      (device) =>
+        `${device.mac ?? device.ips[0]}: ${device.evidence.join('; ')}`,
+    );
+  return [
+    `${devices.length} devices (catalog ${catalogVersion})`,
+    '',
+    table,
+    ...(evidence.length > 0 ? ['', 'evidence:', ...evidence] : []),
+    '',
+  ].join('\n');
+}
+
+function truncate(text: string, maxChars = 28): string {
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
+}

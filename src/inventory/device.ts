@@ -1,0 +1,322 @@
+/**
+ * One device of the inventory: what identifies it, every fingerprint seen,
+ * and its report form. Every set is capped; evictions are counted.
+ */
+import type {
+  Classification,
+  CompiledCatalog,
+  DeviceFacts,
+} from './catalog.js';
+import { CappedSet } from './capped-set.js';
+
+/** Caps on what one device remembers. */
+export const DEVICE_LIMITS = {
+  ips: 16,
+  hostnames: 8,
+  fingerprints: 8,
+  names: 16,
+  serverPorts: 32,
+  medical: 8,
+  findings: 16,
+} as const;
+
+export interface DicomIdentity {
+  callingAe: string;
+  calledAe: string;
+  implementationClassUid: string;
+  implementationVersion: string;
+  /** "scu" when the device asked for the association, "scp" when it accepted. */
+  role: string;
+}
+
+export interface Hl7Identity {
+  sendingApplication: string;
+  sendingFacility: string;
+  messageTypes: CappedSet<string>;
+}
+
+/** The `inventory --json` form of a device; field names are a contract. */
+export interface DeviceReport {
+  mac: string | null;
+  vlan: number;
+  vendor: string | null;
+  randomizedMac: boolean;
+  ips: string[];
+  routed: boolean;
+  /** Forwards traffic for others: hosts behind it are listed by IP. */
+  router: boolean;
+  hostnames: string[];
+  dhcp: {
+    fingerprint: string | null;
+    vendorClass: string | null;
+    hostname: string | null;
+  };
+  tls: { ja3: string[]; ja4: string[]; sni: string[] };
+  http: { userAgents: string[] };
+  tcp: { signatures: string[]; osGuess: string | null };
+  lldp: Record<string, unknown> | null;
+  cdp: Record<string, unknown> | null;
+  mdns: { services: string[]; models: string[] } | null;
+  ssdp: { servers: string[]; types: string[] } | null;
+  nbns: { names: string[] } | null;
+  wsDiscovery: { types: string[]; scopes: string[] } | null;
+  dicom: DicomIdentity[];
+  hl7: Array<{
+    sendingApplication: string;
+    sendingFacility: string;
+    messageTypes: string[];
+  }>;
+  medicalHints: string[];
+  serverPorts: number[];
+  findings: string[];
+  category: string;
+  make: string | null;
+  model: string | null;
+  confidence: number;
+  evidence: string[];
+  catalogVersion: string;
+  firstSeen: string;
+  lastSeen: string;
+  packets: number;
+  bytes: number;
+  evictedValues: number;
+}
+
+/** A device, keyed by MAC + VLAN, or by IP when seen only behind a router. */
+export class Device {
+  vendor: string | null = null;
+  randomizedMac = false;
+  routed = false;
+  firstSeenUs: number;
+  lastSeenUs: number;
+  packets = 0;
+  bytes = 0;
+
+  readonly ips = new CappedSet<string>(DEVICE_LIMITS.ips);
+  readonly hostnames = new CappedSet<string>(DEVICE_LIMITS.hostnames);
+  dhcpFingerprint: string | null = null;
+  dhcpVendorClass: string | null = null;
+  dhcpHostname: string | null = null;
+  dhcpv6VendorClass: string | null = null;
+  readonly ja3 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly ja4 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly sni = new CappedSet<string>(DEVICE_LIMITS.names);
+  readonly userAgents = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly tcpSignatures = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  osGuess: string | null = null;
+  osGuessConfidence = 0;
+  /** A MAC forwarding for many addresses: hosts behind it are keyed by IP. */
+  isRouter = false;
+  /** Digests of the last IPv4 and IPv6 source addresses, to skip repeats. */
+  lastIpv4Key = 0;
+  lastIpv6Key = 0;
+  /** Source addresses ever seen (the capped `ips` keeps the latest). */
+  distinctAddresses = 0;
+  /** The last ARP sender address, to skip repeats cheaply. */
+  lastArpAddressKey = 0;
+  /** Cheap digests of the last SYN's and SYN+ACK's shape, to skip repeats. */
+  lastSynShapeKey = 0;
+  lastSynAckShapeKey = 0;
+  lldp: Record<string, unknown> | null = null;
+  cdp: Record<string, unknown> | null = null;
+  readonly mdnsServices = new CappedSet<string>(DEVICE_LIMITS.names);
+  readonly mdnsModels = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly ssdpServers = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly ssdpTypes = new CappedSet<string>(DEVICE_LIMITS.names);
+  readonly nbnsNames = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly wsdTypes = new CappedSet<string>(DEVICE_LIMITS.names);
+  readonly wsdScopes = new CappedSet<string>(DEVICE_LIMITS.names);
+  readonly dicom = new Map<string, DicomIdentity>();
+  readonly hl7 = new Map<string, Hl7Identity>();
+  readonly medicalHints = new CappedSet<string>(DEVICE_LIMITS.medical);
+  readonly hintVendors = new CappedSet<string>(DEVICE_LIMITS.medical);
+  readonly hintProducts = new CappedSet<string>(DEVICE_LIMITS.medical);
+  readonly serverPorts = new CappedSet<number>(DEVICE_LIMITS.serverPorts);
+  readonly findings = new CappedSet<string>(DEVICE_LIMITS.findings);
+
+  /** Facts changed since the last classification. */
+  isDirty = true;
+  private classification: Classification | null = null;
+  private classifiedWith: CompiledCatalog | null = null;
+
+  constructor(
+    /** "aa:bb:cc:dd:ee:ff", or null for a host known only by its IP. */
+    readonly mac: string | null,
+    readonly vlan: number,
+    timeUs: number,
+  ) {
+    this.firstSeenUs = timeUs;
+    this.lastSeenUs = timeUs;
+  }
+
+  /** Record a DICOM association role; capped like every other set. */
+  addDicom(identity: DicomIdentity): void {
+    const key = JSON.stringify(identity);
+    if (this.dicom.has(key)) return;
+    if (this.dicom.size >= DEVICE_LIMITS.medical) return;
+    this.dicom.set(key, identity);
+    this.isDirty = true;
+  }
+
+  /** Record an HL7 sender and one message type it sent. */
+  addHl7(application: string, facility: string, messageType: string): void {
+    const key = `${application}\u0000${facility}`;
+    let identity = this.hl7.get(key);
+    if (identity === undefined) {
+      if (this.hl7.size >= DEVICE_LIMITS.medical) return;
+      identity = {
+        sendingApplication: application,
+        sendingFacility: facility,
+        messageTypes: new CappedSet<string>(DEVICE_LIMITS.names),
+      };
+      this.hl7.set(key, identity);
+      this.isDirty = true;
+    }
+    if (messageType !== '') identity.messageTypes.add(messageType);
+  }
+
+  /** Classify against `catalog`, reusing the last result while nothing changed. */
+  classify(catalog: CompiledCatalog): Classification {
+    if (
+      this.classification === null ||
+      this.isDirty ||
+      this.classifiedWith !== catalog
+    ) {
+      this.classification = catalog.classify(this.facts());
+      this.classifiedWith = catalog;
+      this.isDirty = false;
+    }
+    return this.classification;
+  }
+
+  /** What the catalog's rules test, field by field. */
+  facts(): DeviceFacts {
+    const dicom = [...this.dicom.values()];
+    const hl7 = [...this.hl7.values()];
+    const optional = (value: string | null) => (value === null ? [] : [value]);
+    return {
+      vendor: optional(this.vendor),
+      hostname: [...this.hostnames.values(), ...this.nbnsNames.values()],
+      'dhcp.vendorClass': optional(this.dhcpVendorClass),
+      'dhcp.fingerprint': optional(this.dhcpFingerprint),
+      'dhcpv6.vendorClass': optional(this.dhcpv6VendorClass),
+      'http.userAgent': this.userAgents.values(),
+      'tls.sni': this.sni.values(),
+      'tls.ja4': this.ja4.values(),
+      'tcp.osGuess': optional(this.osGuess),
+      'ssdp.server': this.ssdpServers.values(),
+      'ssdp.type': this.ssdpTypes.values(),
+      'mdns.service': this.mdnsServices.values(),
+      'mdns.model': this.mdnsModels.values(),
+      'lldp.systemName': stringField(this.lldp, 'systemName'),
+      'lldp.systemDescription': stringField(this.lldp, 'systemDescription'),
+      'cdp.platform': stringField(this.cdp, 'platform'),
+      'cdp.softwareVersion': stringField(this.cdp, 'softwareVersion'),
+      'nbns.name': this.nbnsNames.values(),
+      'wsd.type': this.wsdTypes.values(),
+      'dicom.implementationClassUid': dicom.map(
+        (d) => d.implementationClassUid,
+      ),
+      'dicom.implementationVersion': dicom.map((d) => d.implementationVersion),
+      'dicom.ae': dicom.flatMap((d) =>
+        d.role === 'scu' ? [d.callingAe] : [d.calledAe],
+      ),
+      'dicom.role': dicom.map((d) => d.role),
+      'hl7.sendingApplication': hl7.map((h) => h.sendingApplication),
+      'hl7.sendingFacility': hl7.map((h) => h.sendingFacility),
+      'hint.vendor': this.hintVendors.values(),
+      'hint.product': this.hintProducts.values(),
+      'server.port': this.serverPorts.values().map(String),
+      role: this.isRouter ? ['router'] : [],
+    };
+  }
+
+  /** The device as `inventory --json` prints it. */
+  toReport(catalog: CompiledCatalog): DeviceReport {
+    const classification = this.classify(catalog);
+    return {
+      mac: this.mac,
+      vlan: this.vlan,
+      vendor: this.vendor,
+      randomizedMac: this.randomizedMac,
+      ips: this.ips.values(),
+      routed: this.routed,
+      router: this.isRouter,
+      hostnames: this.hostnames.values(),
+      dhcp: {
+        fingerprint: this.dhcpFingerprint,
+        vendorClass: this.dhcpVendorClass,
+        hostname: this.dhcpHostname,
+      },
+      tls: {
+        ja3: this.ja3.values(),
+        ja4: this.ja4.values(),
+        sni: this.sni.values(),
+      },
+      http: { userAgents: this.userAgents.values() },
+      tcp: { signatures: this.tcpSignatures.values(), osGuess: this.osGuess },
+      lldp: this.lldp,
+      cdp: this.cdp,
+      mdns:
+        this.mdnsServices.size + this.mdnsModels.size > 0
+          ? {
+              services: this.mdnsServices.values(),
+              models: this.mdnsModels.values(),
+            }
+          : null,
+      ssdp:
+        this.ssdpServers.size + this.ssdpTypes.size > 0
+          ? {
+              servers: this.ssdpServers.values(),
+              types: this.ssdpTypes.values(),
+            }
+          : null,
+      nbns: this.nbnsNames.size > 0 ? { names: this.nbnsNames.values() } : null,
+      wsDiscovery:
+        this.wsdTypes.size + this.wsdScopes.size > 0
+          ? { types: this.wsdTypes.values(), scopes: this.wsdScopes.values() }
+          : null,
+      dicom: [...this.dicom.values()],
+      hl7: [...this.hl7.values()].map((identity) => ({
+        sendingApplication: identity.sendingApplication,
+        sendingFacility: identity.sendingFacility,
+        messageTypes: identity.messageTypes.values(),
+      })),
+      medicalHints: this.medicalHints.values(),
+      serverPorts: this.serverPorts.values().sort((a, b) => a - b),
+      findings: this.findings.values(),
+      category: classification.category,
+      make: classification.make,
+      model: classification.model,
+      confidence: classification.confidence,
+      evidence: classification.evidence,
+      catalogVersion: catalog.version,
+      firstSeen: isoTime(this.firstSeenUs),
+      lastSeen: isoTime(this.lastSeenUs),
+      packets: this.packets,
+      bytes: this.bytes,
+      evictedValues: this.evictedValues(),
+    };
+  }
+
+  /** Values dropped from this device's capped sets. */
+  evictedValues(): number {
+    let evicted = 0;
+    for (const value of Object.values(this)) {
+      if (value instanceof CappedSet) evicted += value.evicted;
+    }
+    return evicted;
+  }
+}
+
+function stringField(
+  record: Record<string, unknown> | null,
+  key: string,
+): string[] {
+  const value = record?.[key];
+  return typeof value === 'string' && value !== '' ? [value] : [];
+}
+
+function isoTime(timeUs: number): string {
+  return new Date(Math.floor(timeUs / 1000)).toISOString();
+}

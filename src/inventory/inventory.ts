@@ -1,0 +1,635 @@
+/**
+ * The inventory stage: attributes each decoded frame to its device, runs the
+ * fingerprint extractors the frame can feed, and keeps devices classified.
+ */
+import { LRUCache } from 'lru-cache';
+
+import { Layer, TcpFlag, type DecodedPacket } from '../decode/packet.js';
+import type { FlowTable } from '../flows/flow-table.js';
+import { parseCdp } from '../fingerprint/cdp.js';
+import { parseDhcp } from '../fingerprint/dhcp.js';
+import { parseDhcpv6 } from '../fingerprint/dhcpv6.js';
+import { parseDns, summarizeMdns } from '../fingerprint/dns.js';
+import { parseHttpRequest } from '../fingerprint/http-request.js';
+import { ja3 } from '../fingerprint/ja3.js';
+import { ja4, type Ja4Transport } from '../fingerprint/ja4.js';
+import { parseLldp } from '../fingerprint/lldp.js';
+import { detectMedicalHint } from '../fingerprint/medical-hints.js';
+import { parseNbns } from '../fingerprint/nbns.js';
+import { parseSsdp } from '../fingerprint/ssdp.js';
+import {
+  StreamPrefixStatus,
+  StreamPrefixTable,
+} from '../fingerprint/stream-prefix.js';
+import { extractTcpSignature } from '../fingerprint/tcp-signature.js';
+import { formatIpv4, formatIpv6, formatMac } from '../fingerprint/text.js';
+import {
+  QUIC_MIN_INITIAL_DATAGRAM_BYTES,
+  QuicInitialStatus,
+  QuicInitialTable,
+} from '../fingerprint/quic-initial.js';
+import {
+  parseClientHello,
+  parseClientHelloMessage,
+  type ClientHello,
+} from '../fingerprint/tls-client-hello.js';
+import { parseWsDiscovery } from '../fingerprint/ws-discovery.js';
+import { loadDefaultCatalog, type CompiledCatalog } from './catalog.js';
+import type { Device, DeviceReport } from './device.js';
+import { DeviceTable, DEVICE_TABLE_MAX_DEVICES } from './device-table.js';
+import {
+  applyMedicalHint,
+  observeMedicalTcp,
+  observeTcpSignature,
+} from './medical.js';
+import { isGroupAddress, isLocallyAdministered, lookupVendor } from './oui.js';
+
+export interface InventoryOptions {
+  maxDevices?: number;
+  catalog?: CompiledCatalog;
+}
+
+/** A MAC seen with more source IPs than this forwards for others. */
+export const ROUTER_MIN_SOURCE_IPS = 8;
+/** Payload-bearing packets of a TCP flow that extractors look at. */
+export const TCP_PACKETS_INSPECTED = 12;
+/** IPv4 addresses of directly seen devices remembered, at most. */
+const DIRECT_ADDRESSES_MAX = 65_536;
+/** Router addresses learnt from DHCP, at most. */
+const ROUTER_ADDRESSES_MAX = 1024;
+/** Address-to-MAC bindings remembered for conflict detection. */
+const ARP_BINDINGS_MAX = 65_536;
+
+const CDP_MAC = [0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc];
+const ETHERTYPE_LLDP = 0x88cc;
+
+/** The stage's own counters, for status and the bench. */
+export interface InventoryCounters {
+  extractorHits: Record<string, number>;
+  devicesEvicted: number;
+  tlsStreamsEvicted: number;
+}
+
+/**
+ * Device inventory fed by the packet pipeline. Per packet it finds the
+ * source device through an integer index; strings are built only when a
+ * device, an address or a fingerprint is new.
+ */
+export class Inventory {
+  readonly devices: DeviceTable;
+  readonly catalog: CompiledCatalog;
+  readonly tlsStreams = new StreamPrefixTable();
+  readonly quicInitials = new QuicInitialTable();
+  private readonly hits = new Map<string, number>();
+  private readonly ipOwners = new LRUCache<string, Device>({
+    max: ARP_BINDINGS_MAX,
+  });
+  private readonly routerIps = new Set<string>();
+  /** Devices seen directly (not through a router) by their IPv4 address. */
+  private readonly directByIpv4 = new LRUCache<number, Device>({
+    max: DIRECT_ADDRESSES_MAX,
+  });
+
+  constructor(options: InventoryOptions = {}) {
+    this.devices = new DeviceTable(
+      options.maxDevices ?? DEVICE_TABLE_MAX_DEVICES,
+    );
+    this.catalog = options.catalog ?? loadDefaultCatalog();
+  }
+
+  /**
+   * Account one decoded frame (status Ok) to its device and feed the
+   * extractors. `flowId` is what the flow table returned for it (-1: none).
+   */
+  observe(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    frameEnd: number,
+    timeUs: number,
+    wireBytes: number,
+    flowId: number,
+    flows: FlowTable,
+  ): void {
+    const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
+    const device = this.sourceDevice(packet, buf, vlan, timeUs);
+    if (device !== null) {
+      device.packets++;
+      device.bytes += wireBytes;
+    }
+
+    const layers = packet.layers;
+    if (layers & Layer.Arp) {
+      this.observeArp(packet, buf, vlan, timeUs);
+    } else if (layers & Layer.Udp) {
+      if (device !== null) {
+        this.observeUdp(device, packet, buf, vlan, timeUs, flowId);
+      }
+    } else if (layers & Layer.Tcp) {
+      if (device !== null) {
+        this.observeTcp(device, packet, buf, timeUs, flowId, flows);
+      }
+    } else if (packet.networkOff >= 0 && device !== null) {
+      this.observeLinkLayer(device, packet, buf, frameEnd);
+    }
+  }
+
+  /** Devices as `inventory --json` reports them, most packets first. */
+  report(): DeviceReport[] {
+    return this.devices
+      .all()
+      .filter((device) => device.packets > 0)
+      .sort((a, b) => b.packets - a.packets)
+      .map((device) => device.toReport(this.catalog));
+  }
+
+  counters(): InventoryCounters {
+    return {
+      extractorHits: Object.fromEntries(this.hits),
+      devicesEvicted: this.devices.evicted,
+      tlsStreamsEvicted: this.tlsStreams.evictedStreams,
+    };
+  }
+
+  /** Forget per-flow extractor state of a flow that ended. */
+  onFlowEnd(flowId: number): void {
+    this.tlsStreams.release(flowId);
+    this.quicInitials.release(flowId);
+  }
+
+  /**
+   * The device that sent the frame: its MAC's, or for a router's MAC (or a
+   * link without MACs) the host behind it, keyed by source IP.
+   */
+  private sourceDevice(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+  ): Device | null {
+    const macOff = packet.srcMacOff;
+    const hasIp = packet.ipVersion !== 0;
+    if (macOff < 0 || isGroupAddress(buf, macOff)) {
+      return hasIp ? this.hostByIp(packet, buf, timeUs) : null;
+    }
+
+    const device = this.devices.byMac(buf, macOff, vlan, timeUs);
+    if (device.packets === 0) this.describeNewMac(device, buf, macOff);
+    if (!hasIp) return device;
+
+    if (device.isRouter) return this.hostByIp(packet, buf, timeUs);
+    this.bindAddress(device, packet, buf);
+    return device;
+  }
+
+  private describeNewMac(device: Device, buf: Uint8Array, macOff: number) {
+    device.vendor = lookupVendor(buf, macOff) ?? null;
+    device.randomizedMac = isLocallyAdministered(buf, macOff);
+    device.isDirty = true;
+  }
+
+  /**
+   * The host behind a router (or on a link without MACs) that sent the
+   * frame: a device already seen directly with that IPv4 address, else a
+   * host keyed by its internal address alone (the same host whichever VLAN
+   * the router forwards it on). Public addresses are destinations, not
+   * devices of the site, so they get none.
+   */
+  private hostByIp(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    timeUs: number,
+  ): Device | null {
+    const off = packet.srcAddrOff;
+    if (packet.ipVersion === 4) {
+      // Signed keys stay small integers: no boxing per lookup.
+      const address = readWord(buf, off);
+      const direct = this.directByIpv4.get(address);
+      if (direct !== undefined) return direct;
+      if (!isInternalIpv4(address >>> 0)) return null;
+      return this.devices.byIp(buf, off, 4, 0, timeUs);
+    }
+    // Limitation: IPv6 hosts behind a router are not matched to devices
+    // seen directly; they stay separate routed entries.
+    if (!isInternalIpv6(buf, off)) return null;
+    return this.devices.byIp(buf, off, 16, 0, timeUs);
+  }
+
+  /**
+   * Remember the source IP of a frame from `device`. Only a change from
+   * the last address costs a string; a MAC with many source addresses, or
+   * holding a router address from DHCP, is a router.
+   */
+  private bindAddress(device: Device, packet: DecodedPacket, buf: Uint8Array) {
+    const off = packet.srcAddrOff;
+    const isV4 = packet.ipVersion === 4;
+    if (isV4) {
+      const key = readWord(buf, off);
+      if (key === device.lastIpv4Key || key === 0) return;
+      device.lastIpv4Key = key;
+    } else {
+      const key = ipv6KeyWord(buf, off);
+      if (key === device.lastIpv6Key) return;
+      device.lastIpv6Key = key;
+    }
+
+    const address = isV4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
+    if (device.ips.has(address)) return;
+    device.ips.add(address);
+    if (isV4) this.directByIpv4.set(device.lastIpv4Key, device);
+    device.distinctAddresses++;
+    device.isDirty = true;
+    if (
+      (isV4 && device.distinctAddresses > ROUTER_MIN_SOURCE_IPS) ||
+      this.routerIps.has(address)
+    ) {
+      device.isRouter = true;
+      device.isDirty = true;
+    }
+  }
+
+  /**
+   * ARP binds an address to the sender's MAC; the same address claimed by
+   * another MAC is a conflict (spoofing or a misconfigured device). Only a
+   * binding the sender has not repeated since costs strings.
+   */
+  private observeArp(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+  ): void {
+    if (packet.arpSenderMacOff < 0) return;
+    this.hit('arp');
+    const addressKey = readWord(buf, packet.arpSenderIpOff);
+    if (addressKey === 0) return;
+    const sender = this.devices.byMac(
+      buf,
+      packet.arpSenderMacOff,
+      vlan,
+      timeUs,
+    );
+    if (sender.lastArpAddressKey === addressKey) return;
+    sender.lastArpAddressKey = addressKey;
+
+    const senderIp = formatIpv4(buf, packet.arpSenderIpOff);
+    const binding = `${vlan}/${senderIp}`;
+    const owner = this.ipOwners.get(binding);
+    if (owner !== undefined && owner !== sender) {
+      sender.findings.add(`arp_ip_conflict:${senderIp}`);
+      owner.findings.add(`arp_ip_conflict:${senderIp}`);
+    }
+    this.ipOwners.set(binding, sender);
+    if (!sender.ips.has(senderIp)) {
+      sender.ips.add(senderIp);
+      sender.isDirty = true;
+    }
+  }
+
+  private observeUdp(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+    flowId: number,
+  ): void {
+    const off = packet.payloadOff;
+    const end = off + packet.payloadBytes;
+    const src = packet.srcPort;
+    const dst = packet.dstPort;
+
+    // Only a padded datagram can be a QUIC client Initial (RFC 9000 14.1).
+    if (packet.payloadBytes >= QUIC_MIN_INITIAL_DATAGRAM_BYTES) {
+      const status = this.quicInitials.append(flowId, packet, buf);
+      if (status === QuicInitialStatus.Complete) {
+        const quic = this.quicInitials;
+        const hello = parseClientHelloMessage(
+          quic.helloBuf,
+          quic.helloOff,
+          quic.helloEnd,
+        );
+        this.observeClientHello(device, hello, 'q');
+      }
+      if (status !== QuicInitialStatus.Ignored) return;
+    }
+
+    if (dst === 67 || dst === 68 || src === 67 || src === 68) {
+      this.observeDhcp(packet, buf, vlan, timeUs);
+    } else if (dst === 546 || dst === 547) {
+      const info = parseDhcpv6(buf, off, end);
+      if (info !== null) {
+        this.hit('dhcpv6');
+        const vendorClass = info.vendorClass.join(' ');
+        if (vendorClass !== '' && device.dhcpv6VendorClass !== vendorClass) {
+          device.dhcpv6VendorClass = vendorClass;
+          device.isDirty = true;
+        }
+      }
+    } else if (src === 5353 || dst === 5353 || src === 5355 || dst === 5355) {
+      this.observeMdns(device, buf, off, end);
+    } else if (dst === 1900 || src === 1900) {
+      const info = parseSsdp(buf, off, end);
+      if (info !== null) {
+        this.hit('ssdp');
+        addText(device, device.ssdpServers, info.server || info.userAgent);
+        addText(
+          device,
+          device.ssdpTypes,
+          info.notificationType || info.searchTarget,
+        );
+      }
+    } else if (dst === 137 || src === 137) {
+      const info = parseNbns(buf, off, end);
+      if (info !== null && (info.isRegistration || info.isResponse)) {
+        this.hit('nbns');
+        addText(device, device.nbnsNames, info.name);
+      }
+    } else if (dst === 3702 || src === 3702) {
+      const info = parseWsDiscovery(buf, off, end);
+      if (info !== null) {
+        this.hit('ws_discovery');
+        for (const type of info.types) addText(device, device.wsdTypes, type);
+        for (const scope of info.scopes) {
+          addText(device, device.wsdScopes, scope);
+        }
+      }
+    } else {
+      const hint = detectMedicalHint(buf, packet);
+      if (hint === null) return;
+      this.hit('medical_hint');
+      const target =
+        hint.deviceIs === 'sender'
+          ? device
+          : this.destinationDevice(packet, buf, vlan, timeUs);
+      if (target !== null) applyMedicalHint(target, hint);
+    }
+  }
+
+  /** The unicast destination's device, for hints that identify it. */
+  private destinationDevice(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+  ): Device | null {
+    const macOff = packet.dstMacOff;
+    if (macOff < 0 || isGroupAddress(buf, macOff)) return null;
+    return this.devices.byMac(buf, macOff, vlan, timeUs);
+  }
+
+  /**
+   * DHCP: the client is the chaddr (a relay forwards for it), its option 55
+   * list is the fingerprint, and an ACK binds the assigned address.
+   */
+  private observeDhcp(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+  ): void {
+    const off = packet.payloadOff;
+    const info = parseDhcp(buf, off, off + packet.payloadBytes);
+    if (info === null || info.hwType !== 1) return;
+    this.hit('dhcp');
+    for (const router of info.routers) this.noteRouterAddress(router);
+
+    const client = this.devices.byMac(buf, off + 28, vlan, timeUs);
+    if (client.packets === 0 && client.vendor === null) {
+      this.describeNewMac(client, buf, off + 28);
+    }
+    if (info.op === 1) {
+      if (
+        info.fingerprint !== '' &&
+        client.dhcpFingerprint !== info.fingerprint
+      ) {
+        client.dhcpFingerprint = info.fingerprint;
+        client.isDirty = true;
+      }
+      if (
+        info.vendorClass !== '' &&
+        client.dhcpVendorClass !== info.vendorClass
+      ) {
+        client.dhcpVendorClass = info.vendorClass;
+        client.isDirty = true;
+      }
+      if (info.hostName !== '') {
+        client.dhcpHostname = info.hostName;
+        addText(client, client.hostnames, info.hostName);
+      }
+    } else if (
+      info.assignedAddress !== '' &&
+      info.assignedAddress !== '0.0.0.0'
+    ) {
+      if (!client.ips.has(info.assignedAddress)) {
+        client.ips.add(info.assignedAddress);
+        client.isDirty = true;
+      }
+    }
+  }
+
+  /**
+   * A router address from DHCP: the MAC holding it forwards for others, so
+   * hosts behind it are keyed by IP from now on. Rare, so a scan is fine.
+   */
+  private noteRouterAddress(address: string): void {
+    if (this.routerIps.has(address)) return;
+    if (this.routerIps.size >= ROUTER_ADDRESSES_MAX) return;
+    this.routerIps.add(address);
+    for (const device of this.devices.all()) {
+      if (device.mac !== null && device.ips.has(address)) {
+        device.isRouter = true;
+        device.isDirty = true;
+      }
+    }
+  }
+
+  /** mDNS/LLMNR: what a device announces about itself. */
+  private observeMdns(
+    device: Device,
+    buf: Uint8Array,
+    off: number,
+    end: number,
+  ): void {
+    const message = parseDns(buf, off, end);
+    if (message === null || !message.isResponse) return;
+    this.hit('mdns');
+    const identity = summarizeMdns(message);
+    if (identity.hostName !== '') {
+      addText(device, device.hostnames, identity.hostName);
+    }
+    for (const type of identity.serviceTypes) {
+      addText(device, device.mdnsServices, type);
+    }
+    for (const entry of identity.txt) {
+      const [key, value] = splitOnce(entry, '=');
+      if (/^(md|model|ty|usb_mdl|product)$/i.test(key) && value !== '') {
+        addText(device, device.mdnsModels, value);
+      }
+    }
+  }
+
+  private observeTcp(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    timeUs: number,
+    flowId: number,
+    flows: FlowTable,
+  ): void {
+    const flags = packet.tcpFlags;
+    if (flags & TcpFlag.Syn) {
+      if (observeTcpSignature(device, packet, buf)) this.hit('tcp_syn');
+      if (flags & TcpFlag.Ack) {
+        if (!device.serverPorts.has(packet.srcPort)) {
+          device.serverPorts.add(packet.srcPort);
+          device.isDirty = true;
+        }
+      }
+      return;
+    }
+    if (packet.payloadBytes === 0 || flowId < 0) return;
+    if (flows.packetsOf(flowId) > TCP_PACKETS_INSPECTED) return;
+
+    const off = packet.payloadOff;
+    const end = off + packet.payloadBytes;
+    const status = this.tlsStreams.append(flowId, packet, buf);
+    if (status === StreamPrefixStatus.Complete) {
+      const streams = this.tlsStreams;
+      const hello = parseClientHello(
+        streams.helloBuf,
+        streams.helloOff,
+        streams.helloEnd,
+      );
+      this.observeClientHello(device, hello, 't');
+      return;
+    }
+    if (status !== StreamPrefixStatus.Ignored) return;
+
+    const first = buf[off];
+    if (first >= 0x41 && first <= 0x5a) {
+      const request = parseHttpRequest(buf, off, end);
+      if (request !== null) {
+        this.hit('http');
+        addText(device, device.userAgents, request.userAgent);
+        return;
+      }
+    }
+    if (observeMedicalTcp(device, packet, buf)) this.hit('medical');
+  }
+
+  private observeClientHello(
+    device: Device,
+    hello: ClientHello | null,
+    transport: Ja4Transport,
+  ): void {
+    if (hello === null) return;
+    this.hit(transport === 'q' ? 'quic' : 'tls');
+    addText(device, device.ja3, ja3(hello).md5);
+    addText(device, device.ja4, ja4(hello, transport).ja4);
+    addText(device, device.sni, hello.sni);
+  }
+
+  /** LLDP and CDP: what network gear says about itself. */
+  private observeLinkLayer(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    frameEnd: number,
+  ): void {
+    const off = packet.networkOff;
+    if (packet.etherType === ETHERTYPE_LLDP) {
+      const info = parseLldp(buf, off, frameEnd);
+      if (info === null) return;
+      this.hit('lldp');
+      device.lldp = {
+        chassisId: info.chassisId,
+        portId: info.portId,
+        systemName: info.systemName,
+        systemDescription: info.systemDescription,
+        capabilitiesEnabled: info.capabilitiesEnabled,
+        managementAddresses: info.managementAddresses,
+      };
+      addText(device, device.hostnames, info.systemName);
+      device.isDirty = true;
+      return;
+    }
+    if (packet.dstMacOff >= 0 && isCdpDestination(buf, packet.dstMacOff)) {
+      const info = parseCdp(buf, off, frameEnd);
+      if (info === null) return;
+      this.hit('cdp');
+      device.cdp = {
+        deviceId: info.deviceId,
+        platform: info.platform,
+        softwareVersion: info.softwareVersion,
+        portId: info.portId,
+        addresses: info.addresses,
+      };
+      addText(device, device.hostnames, info.deviceId);
+      device.isDirty = true;
+    }
+  }
+
+  private hit(extractor: string): void {
+    this.hits.set(extractor, (this.hits.get(extractor) ?? 0) + 1);
+  }
+}
+
+/** Add a non-empty value to one of the device's sets, marking it changed. */
+function addText(
+  device: Device,
+  set: { add(value: string): boolean },
+  value: string,
+): void {
+  if (value !== '' && set.add(value)) device.isDirty = true;
+}
+
+function isCdpDestination(buf: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 6; i++) if (buf[off + i] !== CDP_MAC[i]) return false;
+  return true;
+}
+
+function readWord(buf: Uint8Array, off: number): number {
+  return (
+    (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]
+  );
+}
+
+/** A 32-bit digest of an IPv6 address, to notice a change cheaply. */
+function ipv6KeyWord(buf: Uint8Array, off: number): number {
+  return (
+    readWord(buf, off) ^
+    Math.imul(readWord(buf, off + 4), 31) ^
+    Math.imul(readWord(buf, off + 8), 961) ^
+    Math.imul(readWord(buf, off + 12), 29791)
+  );
+}
+
+/**
+ * Private (RFC 1918), shared (RFC 6598) and link-local (RFC 3927) IPv4:
+ * the addresses a site's own hosts use.
+ */
+function isInternalIpv4(address: number): boolean {
+  const first = address >>> 24;
+  const second = (address >>> 16) & 0xff;
+  return (
+    first === 10 ||
+    (first === 172 && second >= 16 && second <= 31) ||
+    (first === 192 && second === 168) ||
+    (first === 100 && second >= 64 && second <= 127) ||
+    (first === 169 && second === 254)
+  );
+}
+
+/** Unique local (fc00::/7) and link-local (fe80::/10) IPv6. */
+function isInternalIpv6(buf: Uint8Array, off: number): boolean {
+  const first = buf[off];
+  return (
+    (first & 0xfe) === 0xfc ||
+    (first === 0xfe && (buf[off + 1] & 0xc0) === 0x80)
+  );
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}

@@ -1,0 +1,128 @@
+/**
+ * Device facts from the TCP stack signature and the medical protocols:
+ * DICOM association fields, the HL7 MSH header and vendor UDP hints.
+ */
+import { TcpFlag, type DecodedPacket } from '../decode/packet.js';
+import { parseDicomPdu } from '../fingerprint/dicom.js';
+import { parseHl7Mllp } from '../fingerprint/hl7.js';
+import type { MedicalHint } from '../fingerprint/medical-hints.js';
+import { guessOs } from '../fingerprint/os-signatures.js';
+import { extractTcpSignature } from '../fingerprint/tcp-signature.js';
+import type { Device } from './device.js';
+
+/** Record the stack signature of a SYN or SYN+ACK; true when one was read. */
+export function observeTcpSignature(
+  device: Device,
+  packet: DecodedPacket,
+  buf: Uint8Array,
+): boolean {
+  // Stacks repeat one SYN shape; only a new shape costs a signature string.
+  const shapeKey = synShapeKey(packet);
+  if (packet.tcpFlags & TcpFlag.Ack) {
+    if (shapeKey === device.lastSynAckShapeKey) return true;
+    device.lastSynAckShapeKey = shapeKey;
+  } else {
+    if (shapeKey === device.lastSynShapeKey) return true;
+    device.lastSynShapeKey = shapeKey;
+  }
+
+  const signature = extractTcpSignature(buf, packet);
+  if (signature === null) return false;
+  if (!device.tcpSignatures.add(signature.text)) return true;
+  device.isDirty = true;
+
+  const guess = guessOs(signature);
+  if (guess !== null && guess.confidence >= device.osGuessConfidence) {
+    device.osGuess = guess.label;
+    device.osGuessConfidence = guess.confidence;
+  }
+  return true;
+}
+
+/** A 32-bit digest of what a SYN signature is made of. */
+function synShapeKey(packet: DecodedPacket): number {
+  let h = Math.imul(packet.ttl ^ (packet.tcpFlags << 8), 0x9e3779b1);
+  h = Math.imul(h ^ packet.tcpWindow ^ (packet.tcpMss << 16), 0x85ebca6b);
+  h = Math.imul(h ^ packet.tcpWindowScale ^ (packet.tcpOptionCount << 8), 31);
+  for (let i = 0; i < packet.tcpOptionCount; i++) {
+    h = Math.imul(h ^ packet.tcpOptionKinds[i], 0x01000193);
+  }
+  h ^= packet.tcpOptionQuirks ^ (packet.ipDontFragment ? 1 << 30 : 0);
+  h ^= (packet.ipv4OptionBytes << 20) ^ ((packet.tos & 3) << 26);
+  h ^=
+    (packet.ipId === 0 ? 1 << 28 : 0) ^ (packet.tcpTsVal === 0 ? 1 << 29 : 0);
+  h ^= packet.tcpUrgentPointer ^ (packet.payloadBytes > 0 ? 1 << 25 : 0);
+  return (h ^ (h >>> 15)) | 1;
+}
+
+/** Apply a vendor hint (IntelliVue, CARESCAPE, POCT1-A) to a device. */
+export function applyMedicalHint(device: Device, hint: MedicalHint): void {
+  const label = hint.product ? `${hint.vendor} ${hint.product}` : hint.vendor;
+  if (!device.medicalHints.add(label)) return;
+  device.hintVendors.add(hint.vendor);
+  if (hint.product) device.hintProducts.add(hint.product);
+  device.isDirty = true;
+}
+
+/**
+ * DICOM association or HL7 MSH at the start of a TCP payload; true when
+ * either was recognised. Only identifying fields are kept: DICOM P-DATA
+ * and every HL7 segment after MSH stay unread.
+ */
+export function observeMedicalTcp(
+  device: Device,
+  packet: DecodedPacket,
+  buf: Uint8Array,
+): boolean {
+  const off = packet.payloadOff;
+  const end = off + packet.payloadBytes;
+  const first = buf[off];
+  if (first === MLLP_START_BLOCK) return observeHl7(device, buf, off, end);
+  if (first >= 1 && first <= 3 && buf[off + 1] === 0) {
+    return observeDicom(device, buf, off, end);
+  }
+  return false;
+}
+
+const MLLP_START_BLOCK = 0x0b;
+
+function observeDicom(
+  device: Device,
+  buf: Uint8Array,
+  off: number,
+  end: number,
+): boolean {
+  const pdu = parseDicomPdu(buf, off, end);
+  if (pdu === null || pdu.kind === 'associate-rj') return pdu !== null;
+  device.addDicom({
+    callingAe: pdu.callingAe,
+    calledAe: pdu.calledAe,
+    implementationClassUid: pdu.implementationClassUid,
+    implementationVersion: pdu.implementationVersion,
+    // The requestor of an association acts as SCU, the acceptor as SCP.
+    role: pdu.kind === 'associate-rq' ? 'scu' : 'scp',
+  });
+  if (pdu.userIdentity !== null) {
+    // Only that it happened: the identity itself is never kept.
+    device.findings.add(
+      `dicom_user_identity_in_clear:${pdu.userIdentity.typeName}`,
+    );
+  }
+  return true;
+}
+
+function observeHl7(
+  device: Device,
+  buf: Uint8Array,
+  off: number,
+  end: number,
+): boolean {
+  const header = parseHl7Mllp(buf, off, end);
+  if (header === null) return false;
+  const messageType =
+    header.messageCode !== '' && header.triggerEvent !== ''
+      ? `${header.messageCode}^${header.triggerEvent}`
+      : header.messageType;
+  device.addHl7(header.sendingApplication, header.sendingFacility, messageType);
+  return true;
+}

@@ -1,0 +1,150 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+
+import { readCaptureFile } from '../../src/capture/capture-file.js';
+import { compileCatalog } from '../../src/inventory/catalog.js';
+import type { DeviceReport } from '../../src/inventory/device.js';
+import { Inventory } from '../../src/inventory/inventory.js';
+import { PacketPipeline } from '../../src/pipeline.js';
+
+const SAMPLE = fileURLToPath(
+  new URL('../fixtures/generated/hospital-sample.pcap', import.meta.url),
+);
+
+// A tiny catalog of its own, so these tests pin the inventory, not the
+// shipped catalog's content.
+const catalog = compileCatalog({
+  version: 'test-1',
+  entries: [
+    {
+      id: 'philips-monitor',
+      category: 'patient_monitor',
+      make: 'Philips',
+      model: 'IntelliVue',
+      rules: [
+        { field: 'vendor', prefix: 'Philips Medical Systems', weight: 0.5 },
+        { field: 'dhcp.vendorClass', regex: 'monitor', weight: 0.5 },
+      ],
+    },
+    {
+      id: 'ipp-printer',
+      category: 'printer',
+      rules: [{ field: 'mdns.service', prefix: '_ipp._tcp', weight: 0.7 }],
+    },
+  ],
+});
+
+function inventoryOf(path: string, maxDevices?: number) {
+  const inventory = new Inventory({ catalog, maxDevices });
+  const pipeline = new PacketPipeline({ inventory });
+  readCaptureFile(path, pipeline);
+  pipeline.flows.flush();
+  return { inventory, devices: inventory.report(), pipeline };
+}
+
+const byName = (devices: DeviceReport[], name: string) =>
+  devices.find((device) => device.hostnames.includes(name));
+
+t.test(
+  'hospital sample: identity from DHCP, OUI and classification',
+  async (t) => {
+    const { devices, pipeline } = inventoryOf(SAMPLE);
+    t.equal(pipeline.decoderExceptions, 0);
+
+    const monitor = byName(devices, 'SYNTH-MON-01');
+    t.ok(monitor, 'the first monitor is in the inventory');
+    t.match(monitor?.vendor, /^Philips Medical Systems/);
+    t.equal(monitor?.vlan, 10);
+    t.same(monitor?.ips, ['10.10.10.11']);
+    t.equal(monitor?.dhcp.fingerprint, '1,3,6,12,15,28,42,51,54,58,59');
+    t.equal(monitor?.dhcp.hostname, 'SYNTH-MON-01');
+    t.equal(monitor?.category, 'patient_monitor');
+    t.equal(monitor?.make, 'Philips');
+    t.equal(monitor?.confidence, 0.75);
+    t.equal(monitor?.evidence.length, 2, 'both rules are cited');
+
+    const phone = byName(devices, 'SYNTH-PHONE-01');
+    t.equal(phone?.randomizedMac, true);
+    t.equal(phone?.vendor, null, 'a randomized MAC has no vendor');
+
+    const printer = devices.find((device) => device.mdns !== null);
+    t.ok(printer?.mdns?.services.some((s) => s.startsWith('_ipp._tcp')));
+    t.equal(printer?.category, 'printer');
+
+    const switchPort = devices.find((device) => device.lldp !== null);
+    t.equal(switchPort?.lldp?.systemName, 'SYNTH-SW-ICU-01');
+    t.match(switchPort?.vendor, /^Cisco/);
+
+    const unknown = byName(devices, 'SYNTH-WS-01');
+    t.equal(unknown?.category, 'unknown', 'no rule matches a workstation');
+    t.equal(unknown?.confidence, 0);
+  },
+);
+
+t.test('TLS fingerprints equal tshark on the same capture', async (t) => {
+  const tshark = spawnSync(
+    'tshark',
+    [
+      '-r',
+      SAMPLE,
+      '-Y',
+      'tls.handshake.type == 1',
+      '-T',
+      'fields',
+      '-e',
+      'tls.handshake.ja3',
+      '-e',
+      'tls.handshake.extensions_server_name',
+    ],
+    { encoding: 'utf8' },
+  );
+  t.equal(tshark.status, 0, 'tshark ran (scripts/install-system-packages.sh)');
+  const expected = new Set(
+    tshark.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')[0]),
+  );
+  const { devices } = inventoryOf(SAMPLE);
+  const ours = new Set(devices.flatMap((device) => device.tls.ja3));
+  t.ok(ours.size > 0, 'ClientHellos were fingerprinted');
+  t.same([...ours].sort(), [...expected].sort(), 'same JA3 set as tshark');
+  const sni = devices.flatMap((device) => device.tls.sni);
+  t.ok(sni.includes('updates.synthetic-vendor.example'));
+  t.ok(devices.some((device) => device.tls.ja4.length > 0));
+});
+
+t.test(
+  'TCP stack signatures and the server ports a device answers on',
+  async (t) => {
+    const { devices } = inventoryOf(SAMPLE);
+    const workstation = byName(devices, 'SYNTH-WS-01');
+    t.ok((workstation?.tcp.signatures.length ?? 0) > 0, 'SYN signature kept');
+    t.match(workstation?.tcp.osGuess, /Windows/);
+    const hl7Engine = devices.find((device) =>
+      device.ips.includes('10.10.100.20'),
+    );
+    t.ok(
+      hl7Engine?.serverPorts.includes(2575),
+      'the HL7 engine answers on 2575',
+    );
+  },
+);
+
+t.test('hosts behind a router are keyed by IP and marked routed', async (t) => {
+  const { devices } = inventoryOf(SAMPLE);
+  const routed = devices.filter((device) => device.routed);
+  t.ok(routed.length > 0, 'routed hosts found');
+  for (const device of routed) {
+    t.equal(device.mac, null);
+    t.equal(device.ips.length, 1);
+  }
+});
+
+t.test('a tiny device table evicts and counts, never grows', async (t) => {
+  const { inventory, devices } = inventoryOf(SAMPLE, 4);
+  t.ok(devices.length <= 4);
+  t.ok(inventory.devices.evicted > 0, `${inventory.devices.evicted} evicted`);
+  t.equal(inventory.counters().devicesEvicted, inventory.devices.evicted);
+});
