@@ -79,7 +79,7 @@ export interface Dhcpv6Info {
   fqdn: string;
   /** Option 6 codes in the client's order. */
   optionRequests: number[];
-  /** IA_NA/IA_TA addresses (option 5) in a message from the server. */
+  /** IA_NA/IA_TA addresses (option 5): a reply assigns them. */
   addresses: string[];
   /** IA_PD prefixes (option 26) as `address/length`. */
   prefixes: string[];

@@ -197,7 +197,8 @@ export function readDnsName(
  * Parse a DNS, mDNS or LLMNR message in a UDP payload `buf[off .. end)`.
  * Returns null when the payload is shorter than the 12-byte header; a
  * message whose sections are cut or malformed comes back with what was
- * read and `isComplete` false. The caller picks the protocol by port.
+ * read and `isComplete` false. The caller picks the protocol by port; for
+ * DNS over TCP it passes the offset after the 2-byte length prefix.
  */
 export function parseDns(
   buf: Uint8Array,

@@ -99,6 +99,9 @@ function isSpace(b: number): boolean {
 
 const LINE = new HttpHeaderLine();
 
+// Limitation: only the segment that starts a request is read; a Host or
+// User-Agent header that arrives in a later TCP segment is missed.
+
 /** `GET / HTTP/1.0` and a LF: the shortest request line. */
 const MIN_REQUEST_LINE_BYTES = 15;
 

@@ -260,6 +260,8 @@ function decodeRawName(buf: Uint8Array, off: number): string {
 }
 
 // Printable ASCII stays; anything else is shown as <xx>, as nbtstat does.
+// Limitation: names in an OEM code page (bytes over 0x7f) are not decoded;
+// they show as <xx> escapes.
 function displayByte(b: number): string {
   if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
   return `<${b.toString(16).padStart(2, '0')}>`;

@@ -141,6 +141,8 @@ function scanTags(
   }
 }
 
+// Limitation: namespaces are not resolved (elements match by local name)
+// and text inside CDATA sections is skipped, not read.
 const INTERESTING: ReadonlySet<string> = new Set([
   'Action',
   'Address',

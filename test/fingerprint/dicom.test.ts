@@ -275,6 +275,10 @@ t.test('anomalies: bad lengths, long UIDs, unknown items', async (t) => {
     'version_too_long',
   ]);
   t.equal(rq.implementationVersion.length, 16);
+  const trailing = associate();
+  const padded = Uint8Array.from([...trailing, 0, 0]);
+  padded[5] += 2;
+  t.same(mustAssociate(padded).anomalies, ['trailing_bytes']);
   const badLength = associate();
   badLength[74 + 4 + APP_CONTEXT.length + 3] = 0xff;
   t.same(mustAssociate(badLength).anomalies, ['item_length_invalid']);
