@@ -128,6 +128,8 @@ const AE_TITLE_BYTES = 16;
 const ITEM_HDR_BYTES = 4;
 const REJECT_PDU_LENGTH_BYTES = 4;
 
+// Limitation: a PDU spread over segments is read up to the end of the bytes
+// given; the implementation UID at its end is missed without reassembly.
 /**
  * Parse the DICOM PDU at the start of a TCP payload `buf[off..end)`.
  * Returns the association fields of an A-ASSOCIATE-RQ or -AC, the codes of
@@ -279,7 +281,10 @@ function walkItems(
       addAnomaly(assoc, 'too_many_items');
       return;
     }
-    if (stopOff - cursor < ITEM_HDR_BYTES) return;
+    if (stopOff - cursor < ITEM_HDR_BYTES) {
+      if (stopOff === pduEnd) addAnomaly(assoc, 'trailing_bytes');
+      return;
+    }
     const type = buf[cursor];
     const itemBytes = u16be(buf, cursor + 2);
     const bodyOff = cursor + ITEM_HDR_BYTES;

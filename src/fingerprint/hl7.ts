@@ -53,6 +53,8 @@ const MSH = {
 const fieldStart = new Int32Array(MSH.VersionId + 1);
 const fieldEnd = new Int32Array(MSH.VersionId + 1);
 
+// Limitation: an MSH segment split across TCP segments gives only the fields
+// in the first one (`isComplete` false).
 /**
  * Parse the MSH segment of an MLLP-framed HL7 v2 message at the start of
  * a TCP payload `buf[off..end)`. Returns null unless the payload starts

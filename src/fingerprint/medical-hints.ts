@@ -133,6 +133,8 @@ function detectUdpHint(
     case MedicalPort.CarescapeTimeSync:
       return carescapeTimeSyncHint(buf, off, end, pkt);
     case MedicalPort.CarescapeDiscovery:
+      // Limitation: the heartbeat's layout is not public, so only a
+      // broadcast to its port is checked, and the hint stays weak.
       if (!isBroadcast(buf, pkt)) return null;
       return {
         vendor: 'GE HealthCare',
@@ -158,6 +160,8 @@ function detectUdpHint(
   };
 }
 
+// Limitation: the IntelliVue layouts follow Philips' public programming
+// guide and have not been checked against a capture from a monitor.
 /**
  * Check a Philips IntelliVue connect indication (the monitor's broadcast
  * to UDP 24005): a 4-byte nomenclature header, ROapdus (invoke), ROIVapdu
@@ -319,6 +323,7 @@ export interface Poct1aHello {
   modelId: string;
 }
 
+// Limitation: a hello spread over TCP segments is read from the first one.
 /**
  * Parse a POCT1-A `HEL.R01` message at the start of a payload: the root
  * element must open within the first bytes (after an XML declaration), then

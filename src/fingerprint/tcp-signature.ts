@@ -222,7 +222,7 @@ export function extractTcpSignature(
 
 /**
  * Guess the TTL a sender started with: stacks use 32, 64, 128 or 255, so
- * the next of these at or above the observed value (RFC 1700 era defaults).
+ * the next of these at or above the observed value.
  */
 export function guessInitialTtl(observedTtl: number): number {
   if (observedTtl <= 32) return 32;
