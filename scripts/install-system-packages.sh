@@ -5,10 +5,11 @@ set -euo pipefail
 
 # libpcap-dev builds the capture binding; the rest are real peers used by the
 # tests (tshark, mosquitto, tcpreplay) and the benchmark (tcpdump, p0f,
-# ndpiReader). iproute2 and ethtool serve the live-capture tests and scripts.
+# ndpiReader). iproute2 and ethtool serve the live-capture tests and scripts;
+# dcmtk makes real DICOM traffic for scripts/make-dicom-fixture.sh.
 PACKAGES=(
   libpcap-dev tshark tcpdump tcpreplay mosquitto p0f libndpi-bin
-  iproute2 ethtool
+  iproute2 ethtool dcmtk
 )
 
 missing=()

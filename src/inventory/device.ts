@@ -109,6 +109,7 @@ export class Device {
   isRouter = false;
   /** Digests of the last IPv4 and IPv6 source addresses, to skip repeats. */
   lastIpv4Key = 0;
+  previousIpv4Key = 0;
   lastIpv6Key = 0;
   /** Source addresses ever seen (the capped `ips` keeps the latest). */
   distinctAddresses = 0;

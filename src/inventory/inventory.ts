@@ -223,8 +223,15 @@ export class Inventory {
     const off = packet.srcAddrOff;
     const isV4 = packet.ipVersion === 4;
     if (isV4) {
+      // Two remembered keys: a host often alternates two addresses.
       const key = readWord(buf, off);
       if (key === device.lastIpv4Key || key === 0) return;
+      if (key === device.previousIpv4Key) {
+        device.previousIpv4Key = device.lastIpv4Key;
+        device.lastIpv4Key = key;
+        return;
+      }
+      device.previousIpv4Key = device.lastIpv4Key;
       device.lastIpv4Key = key;
     } else {
       const key = ipv6KeyWord(buf, off);

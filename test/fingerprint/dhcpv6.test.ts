@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 
 import {
   concatBytes,
@@ -6,7 +6,6 @@ import {
   parseIpv6,
   parseMac,
   put16,
-  SeededRng,
   textBytes,
 } from '../../scripts/lib/frame-builder.js';
 import {
@@ -14,6 +13,7 @@ import {
   MAX_DHCPV6_RELAY_HOPS,
   parseDhcpv6,
 } from '../../src/fingerprint/dhcpv6.js';
+import { checkRobustness } from './robustness.js';
 
 const MAC = '00:00:5e:00:53:21';
 
@@ -175,46 +175,3 @@ t.test('dhcpv6: an option running past the end stops the walk', async (t) => {
 t.test('dhcpv6: every prefix and seeded mutations never throw', async (t) => {
   checkRobustness(t, parseDhcpv6, [solicit, relay(relay(solicit))], 0x6d6);
 });
-
-type Parse = (buf: Uint8Array, off: number, end: number) => unknown;
-
-/**
- * Every prefix of each sample, then seeded mutations (1-4 random bytes, a
- * 16-bit field at 0 or 0xffff, sometimes cut): never throws, and a sample
- * placed inside random bytes parses exactly as alone (no read outside
- * `off .. end`).
- */
-function checkRobustness(
-  t: Test,
-  parse: Parse,
-  samples: Uint8Array[],
-  seed: number,
-  mutations = 3000,
-): void {
-  const rng = new SeededRng(seed);
-  let runs = 0;
-  let mismatches = 0;
-  const check = (bytes: Uint8Array, end: number): void => {
-    const alone = JSON.stringify(parse(bytes, 0, end));
-    const padded = rng.bytes(end + 64);
-    padded.set(bytes.subarray(0, end), 16);
-    if (JSON.stringify(parse(padded, 16, 16 + end)) !== alone) mismatches++;
-    runs++;
-  };
-  for (const sample of samples) {
-    for (let cut = 0; cut <= sample.length; cut++) check(sample, cut);
-    for (let i = 0; i < mutations; i++) {
-      const copy = Uint8Array.from(sample);
-      const flips = 1 + rng.nextInt(4);
-      for (let f = 0; f < flips; f++) {
-        copy[rng.nextInt(copy.length)] = rng.nextU32() & 0xff;
-      }
-      if (rng.chance(0.3)) {
-        const at = rng.nextInt(copy.length - 1);
-        copy[at] = copy[at + 1] = rng.chance(0.5) ? 0xff : 0;
-      }
-      check(copy, rng.chance(0.2) ? rng.nextInt(copy.length + 1) : copy.length);
-    }
-  }
-  t.equal(mismatches, 0, `${runs} runs, none reads outside its bytes`);
-}
