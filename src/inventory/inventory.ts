@@ -42,7 +42,12 @@ import {
   observeMedicalTcp,
   observeTcpSignature,
 } from './medical.js';
-import { isGroupAddress, isLocallyAdministered, lookupVendor } from './oui.js';
+import {
+  isGroupAddress,
+  isLocallyAdministered,
+  loadVendorRegistry,
+  lookupVendor,
+} from './oui.js';
 
 export interface InventoryOptions {
   maxDevices?: number;
@@ -95,6 +100,8 @@ export class Inventory {
       options.maxDevices ?? DEVICE_TABLE_MAX_DEVICES,
     );
     this.catalog = options.catalog ?? loadDefaultCatalog();
+    // Load the vendor registry now: it is start-up work, not a packet's.
+    loadVendorRegistry();
   }
 
   /**

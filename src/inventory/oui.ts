@@ -48,8 +48,8 @@ export function isGroupAddress(buf: Uint8Array, off: number): boolean {
   return (buf[off] & GROUP_BIT) !== 0;
 }
 
-/** Entries in the registry as loaded, for status and tests. */
-export function registrySize(): number {
+/** Load the registry (once) and return its entry count. */
+export function loadVendorRegistry(): number {
   const { byPrefix36, byPrefix28, byPrefix24 } = loadRegistry();
   return byPrefix36.size + byPrefix28.size + byPrefix24.size;
 }
