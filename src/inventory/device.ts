@@ -113,8 +113,9 @@ export class Device {
   lastIpv6Key = 0;
   /** Source addresses ever seen (the capped `ips` keeps the latest). */
   distinctAddresses = 0;
-  /** The last ARP sender address, to skip repeats cheaply. */
+  /** The last ARP sender and ND target addresses, to skip repeats cheaply. */
   lastArpAddressKey = 0;
+  lastNdTargetKey = 0;
   /** Cheap digests of the last SYN's and SYN+ACK's shape, to skip repeats. */
   lastSynShapeKey = 0;
   lastSynAckShapeKey = 0;

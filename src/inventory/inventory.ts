@@ -65,6 +65,7 @@ const ROUTER_ADDRESSES_MAX = 1024;
 /** Address-to-MAC bindings remembered for conflict detection. */
 const ARP_BINDINGS_MAX = 65_536;
 
+const NA_ICMP_TYPE = 136;
 const CDP_MAC = [0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc];
 const ETHERTYPE_LLDP = 0x88cc;
 
@@ -135,6 +136,9 @@ export class Inventory {
       if (device !== null) {
         this.observeTcp(device, packet, buf, timeUs, flowId, flows);
       }
+    } else if (layers & Layer.Icmpv6) {
+      if (device !== null)
+        this.observeNeighborAdvert(device, packet, buf, vlan);
     } else if (packet.networkOff >= 0 && device !== null) {
       this.observeLinkLayer(device, packet, buf, frameEnd);
     }
@@ -286,17 +290,46 @@ export class Inventory {
     sender.lastArpAddressKey = addressKey;
 
     const senderIp = formatIpv4(buf, packet.arpSenderIpOff);
-    const binding = `${vlan}/${senderIp}`;
-    const owner = this.ipOwners.get(binding);
-    if (owner !== undefined && owner !== sender) {
-      sender.findings.add(`arp_ip_conflict:${senderIp}`);
-      owner.findings.add(`arp_ip_conflict:${senderIp}`);
-    }
-    this.ipOwners.set(binding, sender);
+    this.claimAddress(sender, `${vlan}/${senderIp}`, senderIp);
     if (!sender.ips.has(senderIp)) {
       sender.ips.add(senderIp);
       sender.isDirty = true;
     }
+  }
+
+  /**
+   * IPv6 neighbour advertisement (RFC 4861): the sender claims the target
+   * address. A claim on an address another MAC holds is a conflict, as with
+   * ARP; repeats of the last claim cost nothing.
+   */
+  private observeNeighborAdvert(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+  ): void {
+    if (packet.icmpType !== NA_ICMP_TYPE || packet.ndTargetAddrOff < 0) return;
+    const targetKey = ipv6KeyWord(buf, packet.ndTargetAddrOff);
+    if (targetKey === device.lastNdTargetKey) return;
+    device.lastNdTargetKey = targetKey;
+    this.hit('ipv6_nd');
+
+    const target = formatIpv6(buf, packet.ndTargetAddrOff);
+    this.claimAddress(device, `${vlan}/${target}`, target);
+    if (!device.ips.has(target)) {
+      device.ips.add(target);
+      device.isDirty = true;
+    }
+  }
+
+  /** Record that `device` holds `address`; flag both on a conflict. */
+  private claimAddress(device: Device, binding: string, address: string) {
+    const owner = this.ipOwners.get(binding);
+    if (owner !== undefined && owner !== device) {
+      device.findings.add(`address_conflict:${address}`);
+      owner.findings.add(`address_conflict:${address}`);
+    }
+    this.ipOwners.set(binding, device);
   }
 
   private observeUdp(

@@ -1,8 +1,19 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
+import {
+  ArpOp,
+  arpPacket,
+  EtherType,
+  ethernetFrame,
+  icmpv6NeighbourAdvertisement,
+  ipv6Packet,
+} from '../../scripts/lib/frame-builder.js';
+import { PcapWriter } from '../../scripts/lib/pcap-writer.js';
 import { readCaptureFile } from '../../src/capture/capture-file.js';
+import { LinkType } from '../../src/capture/link-type.js';
 import { compileCatalog } from '../../src/inventory/catalog.js';
 import type { DeviceReport } from '../../src/inventory/device.js';
 import { Inventory } from '../../src/inventory/inventory.js';
@@ -147,4 +158,55 @@ t.test('a tiny device table evicts and counts, never grows', async (t) => {
   t.ok(devices.length <= 4);
   t.ok(inventory.devices.evicted > 0, `${inventory.devices.evicted} evicted`);
   t.equal(inventory.counters().devicesEvicted, inventory.devices.evicted);
+});
+
+t.test('an address claimed by two MACs is a finding on both', async (t) => {
+  const path = join(t.testdir({}), 'conflicts.pcap');
+  const writer = new PcapWriter(path, { linkType: LinkType.Ethernet });
+  const claims: Array<[string, Uint8Array]> = [];
+  for (const mac of ['02:00:00:00:00:01', '02:00:00:00:00:02']) {
+    const arp = arpPacket({
+      op: ArpOp.Reply,
+      senderMac: mac,
+      senderIp: '10.9.9.9',
+      targetMac: 'ff:ff:ff:ff:ff:ff',
+      targetIp: '10.9.9.1',
+    });
+    claims.push([
+      mac,
+      ethernetFrame(
+        { dst: 'ff:ff:ff:ff:ff:ff', src: mac, etherType: EtherType.Arp },
+        arp,
+      ),
+    ]);
+    const advert = icmpv6NeighbourAdvertisement({
+      target: 'fd00::99',
+      isOverride: true,
+      targetLinkAddr: mac,
+    });
+    const ipv6 = ipv6Packet(
+      { src: 'fd00::99', dst: 'ff02::1', nextHeader: 58, hopLimit: 255 },
+      advert,
+    );
+    claims.push([
+      mac,
+      ethernetFrame(
+        { dst: '33:33:00:00:00:01', src: mac, etherType: EtherType.Ipv6 },
+        ipv6,
+      ),
+    ]);
+  }
+  claims.forEach(([, frame], i) =>
+    writer.writeFrame(frame, 1_700_000_000 + i, 0),
+  );
+  writer.close();
+
+  const { devices } = inventoryOf(path);
+  const claimants = devices.filter((device) => device.mac?.startsWith('02:'));
+  t.equal(claimants.length, 2);
+  for (const device of claimants) {
+    t.ok(device.findings.includes('address_conflict:10.9.9.9'), 'ARP');
+    t.ok(device.findings.includes('address_conflict:fd00::99'), 'IPv6 ND');
+    t.ok(device.randomizedMac);
+  }
 });
