@@ -3,8 +3,6 @@
  * fixture captures, bit-flipped, cut short and with length fields pushed to
  * extremes, must never throw and never hang.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
@@ -16,6 +14,7 @@ import { LayerCounts } from '../src/decode/layer-counts.js';
 import { decodeFrame } from '../src/decode/frame.js';
 import { DecodeStatus, DecodedPacket } from '../src/decode/packet.js';
 import { FlowTable } from '../src/flows/flow-table.js';
+import { listCaptureFiles } from './lib/capture-files.js';
 
 /** A frame to mutate, with the link type it was captured on. */
 export interface SeedFrame {
@@ -211,16 +210,6 @@ export function loadSeedFrames(dir: string, maxFrames: number): SeedFrame[] {
     if (frames.length >= maxFrames) break;
   }
   return frames;
-}
-
-function listCaptureFiles(dir: string): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...listCaptureFiles(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) found.push(path);
-  }
-  return found;
 }
 
 /** `npm run fuzz -- [--seconds N] [--seed N]`: fuzz until time runs out. */

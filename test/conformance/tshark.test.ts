@@ -4,7 +4,6 @@
  * headers decoded, and on the set of TCP and UDP flow keys.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
@@ -20,6 +19,7 @@ import {
 } from '../../src/decode/packet.js';
 import type { FlowTable } from '../../src/flows/flow-table.js';
 import { PacketPipeline } from '../../src/pipeline.js';
+import { listCaptureFiles } from '../../scripts/lib/capture-files.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 // CONFORMANCE_DIR points the same checks at another tree, e.g. the whole
@@ -28,7 +28,7 @@ const FIXTURES = process.env.CONFORMANCE_DIR ?? join(REPO, 'test', 'fixtures');
 
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 
-const captures = listCaptures(FIXTURES);
+const captures = listCaptureFiles(FIXTURES);
 
 t.test('fixtures exist', async (t) => {
   t.ok(captures.length >= 20, `${captures.length} captures under fixtures`);
@@ -402,20 +402,4 @@ function layerNames(layers: number): string {
     .filter(([, bit]) => layers & bit)
     .map(([name]) => name.toLowerCase());
   return names.length > 0 ? names.join(':') : '(none)';
-}
-
-function listCaptures(dir: string): string[] {
-  const found: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return found;
-  }
-  for (const name of names.sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...listCaptures(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) found.push(path);
-  }
-  return found;
 }

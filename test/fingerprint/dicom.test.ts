@@ -4,23 +4,20 @@
  * truncation and random mutation.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
-import {
-  CaptureFileError,
-  CaptureFileReader,
-} from '../../src/capture/capture-file.js';
-import { decodeFrame } from '../../src/decode/frame.js';
-import { DecodedPacket, Layer } from '../../src/decode/packet.js';
 import {
   parseDicomPdu,
   type DicomAssociate,
   type DicomReject,
 } from '../../src/fingerprint/dicom.js';
 import { SeededRng } from '../../scripts/lib/frame-builder.js';
+import {
+  listCaptureFiles,
+  tcpPayloads,
+} from '../../scripts/lib/capture-files.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = join(REPO, 'test', 'fixtures');
@@ -293,47 +290,6 @@ interface OurPdu {
   result: DicomAssociate | DicomReject;
 }
 
-interface Payload {
-  frame: number;
-  stream: string;
-  bytes: Uint8Array;
-}
-
-/** Every TCP payload of a capture, copied, with its direction key. */
-function tcpPayloads(path: string): Payload[] {
-  const out: Payload[] = [];
-  const reader = CaptureFileReader.open(path);
-  const pkt = new DecodedPacket();
-  let frame = 0;
-  const sink = {
-    onFrame(
-      buf: Uint8Array,
-      off: number,
-      capturedBytes: number,
-      wireBytes: number,
-      _timeUs: number,
-      linkType: number,
-    ): void {
-      frame++;
-      decodeFrame(buf, off, capturedBytes, wireBytes, linkType, pkt);
-      if ((pkt.layers & Layer.Tcp) === 0 || pkt.payloadBytes === 0) return;
-      const bytes = buf.slice(
-        pkt.payloadOff,
-        pkt.payloadOff + pkt.payloadBytes,
-      );
-      out.push({ frame, stream: `${pkt.srcPort}>${pkt.dstPort}`, bytes });
-    },
-  };
-  try {
-    while (reader.readBatch(sink, 4096) > 0);
-  } catch (error) {
-    if (!(error instanceof CaptureFileError)) throw error;
-  } finally {
-    reader.close();
-  }
-  return out;
-}
-
 function ourPdus(path: string): OurPdu[] {
   const out: OurPdu[] = [];
   for (const { frame, stream, bytes } of tcpPayloads(path)) {
@@ -520,7 +476,7 @@ t.test('dcmtk traffic: user identity, cut request, canaries', async (t) => {
 t.test('no false positive on any other fixture capture', async (t) => {
   let payloads = 0;
   const hits: string[] = [];
-  for (const path of listCaptures(FIXTURES)) {
+  for (const path of listCaptureFiles(FIXTURES)) {
     if (path.startsWith(DICOM_DIR)) continue;
     for (const { frame, bytes } of tcpPayloads(path)) {
       payloads++;
@@ -536,16 +492,6 @@ t.test('no false positive on any other fixture capture', async (t) => {
     [],
   );
 });
-
-function listCaptures(dir: string): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...listCaptures(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) found.push(path);
-  }
-  return found;
-}
 
 // ---------------------------------------------------------------------------
 // Robustness

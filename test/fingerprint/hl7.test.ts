@@ -3,23 +3,20 @@
  * dissector on python-hl7 traffic, false positives, truncation, mutation.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
-import {
-  CaptureFileError,
-  CaptureFileReader,
-} from '../../src/capture/capture-file.js';
-import { decodeFrame } from '../../src/decode/frame.js';
-import { DecodedPacket, Layer } from '../../src/decode/packet.js';
 import {
   MAX_MSH_BYTES,
   parseHl7Mllp,
   type Hl7Header,
 } from '../../src/fingerprint/hl7.js';
 import { SeededRng } from '../../scripts/lib/frame-builder.js';
+import {
+  listCaptureFiles,
+  tcpPayloads,
+} from '../../scripts/lib/capture-files.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = join(REPO, 'test', 'fixtures');
@@ -140,44 +137,6 @@ t.test('control characters in fields are masked', async (t) => {
 // ---------------------------------------------------------------------------
 // Conformance with tshark
 
-interface Payload {
-  frame: number;
-  bytes: Uint8Array;
-}
-
-function tcpPayloads(path: string): Payload[] {
-  const out: Payload[] = [];
-  const reader = CaptureFileReader.open(path);
-  const pkt = new DecodedPacket();
-  let frame = 0;
-  const sink = {
-    onFrame(
-      buf: Uint8Array,
-      off: number,
-      capturedBytes: number,
-      wireBytes: number,
-      _timeUs: number,
-      linkType: number,
-    ): void {
-      frame++;
-      decodeFrame(buf, off, capturedBytes, wireBytes, linkType, pkt);
-      if ((pkt.layers & Layer.Tcp) === 0 || pkt.payloadBytes === 0) return;
-      out.push({
-        frame,
-        bytes: buf.slice(pkt.payloadOff, pkt.payloadOff + pkt.payloadBytes),
-      });
-    },
-  };
-  try {
-    while (reader.readBatch(sink, 4096) > 0);
-  } catch (error) {
-    if (!(error instanceof CaptureFileError)) throw error;
-  } finally {
-    reader.close();
-  }
-  return out;
-}
-
 /** tshark's view: message and event type, and MSH fields from its text. */
 function tsharkHeaders(path: string): Map<number, Record<string, string>> {
   const run = spawnSync(
@@ -260,7 +219,7 @@ t.test('python-hl7 traffic: nothing past MSH', async (t) => {
 t.test('no false positive on any other fixture capture', async (t) => {
   let payloads = 0;
   const hits: string[] = [];
-  for (const path of listCaptures(FIXTURES)) {
+  for (const path of listCaptureFiles(FIXTURES)) {
     if (path === HL7_CAPTURE) continue;
     for (const { frame, bytes } of tcpPayloads(path)) {
       payloads++;
@@ -276,16 +235,6 @@ t.test('no false positive on any other fixture capture', async (t) => {
     [],
   );
 });
-
-function listCaptures(dir: string): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...listCaptures(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) found.push(path);
-  }
-  return found;
-}
 
 // ---------------------------------------------------------------------------
 // Robustness

@@ -5,7 +5,7 @@
  * stream-prefix / QUIC tables exactly as in the pipeline.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -30,6 +30,7 @@ import {
   parseDtlsClientHello,
   type ClientHello,
 } from '../../src/fingerprint/tls-client-hello.js';
+import { listCaptureFiles } from '../../scripts/lib/capture-files.js';
 
 const PUBLIC = fileURLToPath(new URL('../fixtures/public/', import.meta.url));
 const JA4_DIR = join(PUBLIC, 'ja4');
@@ -175,16 +176,6 @@ function fullAddress(text: string): string {
   return [...headGroups, ...zeros, ...tailGroups]
     .map((group) => parseInt(group, 16).toString(16))
     .join(':');
-}
-
-function listCaptures(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...listCaptures(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(path);
-  }
-  return out;
 }
 
 /** Where a FoxIO capture was copied: as is, or trimmed to its hellos. */
@@ -360,9 +351,9 @@ t.test(
   { skip: hasTshark ? false : 'tshark not installed' },
   (t) => {
     const captures = [
-      ...listCaptures(join(JA4_DIR, 'pcap')),
-      ...listCaptures(join(JA4_DIR, 'pcap-trimmed')),
-      ...listCaptures(JA3_DIR),
+      ...listCaptureFiles(join(JA4_DIR, 'pcap')),
+      ...listCaptureFiles(join(JA4_DIR, 'pcap-trimmed')),
+      ...listCaptureFiles(JA3_DIR),
     ];
     let total = 0;
     let equal = 0;
