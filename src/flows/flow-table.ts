@@ -119,6 +119,11 @@ export class FlowTable {
   readonly endedByReason = new Float64Array(FLOW_END_REASON_NAMES.length);
   /** IP packets not attributed to a flow (later fragments). */
   unflowedPackets = 0;
+  /**
+   * Direction of the last packet observed within its flow: 0 from the lower
+   * endpoint, 1 from the higher. Lets later stages cache per-direction state.
+   */
+  lastDirection = 0;
 
   private readonly onFlowStart: FlowTableOptions['onFlowStart'];
   private readonly onFlowEnd: FlowTableOptions['onFlowEnd'];
@@ -188,6 +193,7 @@ export class FlowTable {
     }
 
     const direction = this.loadKey(packet, buf);
+    this.lastDirection = direction;
     const hash = this.hashKey(packet);
     let id = this.find(hash, packet);
     if (id === NO_ENTRY) id = this.insert(hash, packet, direction, timeUs);
@@ -321,12 +327,6 @@ export class FlowTable {
       icmpType: keys[key + K_ICMP] >>> 8,
       icmpCode: keys[key + K_ICMP] & 0xff,
     });
-  }
-
-  /** Packets of the flow so far, both directions. */
-  packetsOf(flowId: number): number {
-    const row = flowId * STATS_STRIDE;
-    return this.stats[row + S_PACKETS_AB] + this.stats[row + S_PACKETS_BA];
   }
 
   /** The flow's class for counting: TCP, UDP or other. */

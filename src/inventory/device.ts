@@ -113,12 +113,11 @@ export class Device {
   lastIpv6Key = 0;
   /** Source addresses ever seen (the capped `ips` keeps the latest). */
   distinctAddresses = 0;
-  /** The last ARP sender and ND target addresses, to skip repeats cheaply. */
-  lastArpAddressKey = 0;
+  /** ARP-claimed addresses and the last ND target, to skip repeats cheaply. */
+  readonly arpAddressKeys = new CappedSet<number>(DEVICE_LIMITS.ips);
   lastNdTargetKey = 0;
-  /** Cheap digests of the last SYN's and SYN+ACK's shape, to skip repeats. */
-  lastSynShapeKey = 0;
-  lastSynAckShapeKey = 0;
+  /** Digests of the SYN shapes already turned into signatures. */
+  readonly synShapeKeys = new CappedSet<number>(DEVICE_LIMITS.names);
   lldp: Record<string, unknown> | null = null;
   cdp: Record<string, unknown> | null = null;
   readonly mdnsServices = new CappedSet<string>(DEVICE_LIMITS.names);

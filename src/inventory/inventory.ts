@@ -56,8 +56,17 @@ export interface InventoryOptions {
 
 /** A MAC seen with more source IPs than this forwards for others. */
 export const ROUTER_MIN_SOURCE_IPS = 8;
-/** Payload-bearing packets of a TCP flow that extractors look at. */
-export const TCP_PACKETS_INSPECTED = 12;
+/** What the extractors still want from a TCP flow direction. */
+const TcpInspection = {
+  /** No payload seen yet, or a ClientHello is being gathered. */
+  Unseen: 0,
+  /** Identified, or nothing to identify: later payload is skipped. */
+  Done: 1,
+  /** An HL7 sender: each message's MSH is read. */
+  Hl7: 2,
+} as const;
+
+const MLLP_START_BLOCK = 0x0b;
 /** IPv4 addresses of directly seen devices remembered, at most. */
 const DIRECT_ADDRESSES_MAX = 65_536;
 /** Router addresses learnt from DHCP, at most. */
@@ -91,6 +100,11 @@ export class Inventory {
     max: ARP_BINDINGS_MAX,
   });
   private readonly routerIps = new Set<string>();
+  /** Sender of each flow direction (flow id * 2 + direction), once known. */
+  private senderByFlow: Array<Device | null | undefined> = [];
+  private senderMacCheck = new Int32Array(0);
+  /** `TcpInspection` state of each flow direction. */
+  private tcpInspection = new Uint8Array(0);
   /** Devices seen directly (not through a router) by their IPv4 address. */
   private readonly directByIpv4 = new LRUCache<number, Device>({
     max: DIRECT_ADDRESSES_MAX,
@@ -118,11 +132,15 @@ export class Inventory {
     flowId: number,
     flows: FlowTable,
   ): void {
+    if (this.senderByFlow.length < flows.maxFlows * 2) {
+      this.sizeFlowState(flows.maxFlows);
+    }
     const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
-    const device = this.sourceDevice(packet, buf, vlan, timeUs);
+    const device = this.senderOf(packet, buf, vlan, timeUs, flowId, flows);
     if (device !== null) {
       device.packets++;
       device.bytes += wireBytes;
+      device.lastSeenUs = timeUs;
     }
 
     const layers = packet.layers;
@@ -144,6 +162,43 @@ export class Inventory {
     }
   }
 
+  /**
+   * The device that sent the frame. Packets of one flow direction nearly
+   * always come from the same MAC, so the answer is kept per flow and
+   * direction with the MAC's last four bytes as a check, and later packets
+   * skip the device lookup; a different MAC (spoofing, a path change) is
+   * looked up afresh.
+   */
+  private senderOf(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+    flowId: number,
+    flows: FlowTable,
+  ): Device | null {
+    if (flowId < 0 || packet.srcMacOff < 0) {
+      return this.sourceDevice(packet, buf, vlan, timeUs);
+    }
+    const slot = flowId * 2 + flows.lastDirection;
+    const macCheck = readWord(buf, packet.srcMacOff + 2);
+    const cached = this.senderByFlow[slot];
+    if (cached !== undefined && this.senderMacCheck[slot] === macCheck) {
+      return cached;
+    }
+    const device = this.sourceDevice(packet, buf, vlan, timeUs);
+    this.senderByFlow[slot] = device;
+    this.senderMacCheck[slot] = macCheck;
+    return device;
+  }
+
+  /** Per-flow-direction state, sized once to the flow table (dense). */
+  private sizeFlowState(maxFlows: number): void {
+    this.senderByFlow = new Array(maxFlows * 2).fill(undefined);
+    this.senderMacCheck = new Int32Array(maxFlows * 2);
+    this.tcpInspection = new Uint8Array(maxFlows * 2);
+  }
+
   /** Devices as `inventory --json` reports them, most packets first. */
   report(): DeviceReport[] {
     return this.devices
@@ -161,8 +216,14 @@ export class Inventory {
     };
   }
 
-  /** Forget per-flow extractor state of a flow that ended. */
+  /** Forget per-flow state of a flow that ended. */
   onFlowEnd(flowId: number): void {
+    if (flowId * 2 + 1 < this.senderByFlow.length) {
+      this.senderByFlow[flowId * 2] = undefined;
+      this.senderByFlow[flowId * 2 + 1] = undefined;
+      this.tcpInspection[flowId * 2] = TcpInspection.Unseen;
+      this.tcpInspection[flowId * 2 + 1] = TcpInspection.Unseen;
+    }
     this.tlsStreams.release(flowId);
     this.quicInitials.release(flowId);
   }
@@ -286,8 +347,7 @@ export class Inventory {
       vlan,
       timeUs,
     );
-    if (sender.lastArpAddressKey === addressKey) return;
-    sender.lastArpAddressKey = addressKey;
+    if (!sender.arpAddressKeys.add(addressKey)) return;
 
     const senderIp = formatIpv4(buf, packet.arpSenderIpOff);
     this.claimAddress(sender, `${vlan}/${senderIp}`, senderIp);
@@ -535,8 +595,34 @@ export class Inventory {
       return;
     }
     if (packet.payloadBytes === 0 || flowId < 0) return;
-    if (flows.packetsOf(flowId) > TCP_PACKETS_INSPECTED) return;
 
+    // Identity sits at the start of a direction: a ClientHello, an HTTP
+    // request, a DICOM association PDU. Later payload is not looked at,
+    // except HL7 messages (each has an MSH) and a ClientHello in progress.
+    const slot = flowId * 2 + flows.lastDirection;
+    const state = this.tcpInspection[slot];
+    if (state === TcpInspection.Done) return;
+    if (state === TcpInspection.Hl7) {
+      if (buf[packet.payloadOff] === MLLP_START_BLOCK) {
+        observeMedicalTcp(device, packet, buf);
+      }
+      return;
+    }
+    this.tcpInspection[slot] = this.inspectTcpPayload(
+      device,
+      packet,
+      buf,
+      flowId,
+    );
+  }
+
+  /** Look at a direction's first payload; returns what to do with the rest. */
+  private inspectTcpPayload(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    flowId: number,
+  ): number {
     const off = packet.payloadOff;
     const end = off + packet.payloadBytes;
     const status = this.tlsStreams.append(flowId, packet, buf);
@@ -548,9 +634,13 @@ export class Inventory {
         streams.helloEnd,
       );
       this.observeClientHello(device, hello, 't');
-      return;
+      return TcpInspection.Done;
     }
-    if (status !== StreamPrefixStatus.Ignored) return;
+    if (status !== StreamPrefixStatus.Ignored) {
+      return status === StreamPrefixStatus.Buffering
+        ? TcpInspection.Unseen
+        : TcpInspection.Done;
+    }
 
     const first = buf[off];
     if (first >= 0x41 && first <= 0x5a) {
@@ -558,10 +648,12 @@ export class Inventory {
       if (request !== null) {
         this.hit('http');
         addText(device, device.userAgents, request.userAgent);
-        return;
+        return TcpInspection.Done;
       }
     }
-    if (observeMedicalTcp(device, packet, buf)) this.hit('medical');
+    if (!observeMedicalTcp(device, packet, buf)) return TcpInspection.Done;
+    this.hit('medical');
+    return first === MLLP_START_BLOCK ? TcpInspection.Hl7 : TcpInspection.Done;
   }
 
   private observeClientHello(

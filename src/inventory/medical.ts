@@ -2,7 +2,7 @@
  * Device facts from the TCP stack signature and the medical protocols:
  * DICOM association fields, the HL7 MSH header and vendor UDP hints.
  */
-import { TcpFlag, type DecodedPacket } from '../decode/packet.js';
+import type { DecodedPacket } from '../decode/packet.js';
 import { parseDicomPdu } from '../fingerprint/dicom.js';
 import { parseHl7Mllp } from '../fingerprint/hl7.js';
 import type { MedicalHint } from '../fingerprint/medical-hints.js';
@@ -16,15 +16,8 @@ export function observeTcpSignature(
   packet: DecodedPacket,
   buf: Uint8Array,
 ): boolean {
-  // Stacks repeat one SYN shape; only a new shape costs a signature string.
-  const shapeKey = synShapeKey(packet);
-  if (packet.tcpFlags & TcpFlag.Ack) {
-    if (shapeKey === device.lastSynAckShapeKey) return true;
-    device.lastSynAckShapeKey = shapeKey;
-  } else {
-    if (shapeKey === device.lastSynShapeKey) return true;
-    device.lastSynShapeKey = shapeKey;
-  }
+  // Stacks repeat a few SYN shapes; only a new shape costs a signature.
+  if (!device.synShapeKeys.add(synShapeKey(packet))) return true;
 
   const signature = extractTcpSignature(buf, packet);
   if (signature === null) return false;
