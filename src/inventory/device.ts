@@ -56,6 +56,7 @@ export interface DeviceReport {
   tcp: { signatures: string[]; osGuess: string | null };
   lldp: Record<string, unknown> | null;
   cdp: Record<string, unknown> | null;
+  mudUrl: string | null;
   mdns: { services: string[]; models: string[] } | null;
   ssdp: { servers: string[]; types: string[] } | null;
   nbns: { names: string[] } | null;
@@ -119,6 +120,8 @@ export class Device {
   /** Digests of the SYN shapes already turned into signatures. */
   readonly synShapeKeys = new CappedSet<number>(DEVICE_LIMITS.names);
   lldp: Record<string, unknown> | null = null;
+  /** MUD URL (RFC 8520) the device announced, null when none. */
+  mudUrl: string | null = null;
   cdp: Record<string, unknown> | null = null;
   readonly mdnsServices = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly mdnsModels = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
@@ -211,6 +214,9 @@ export class Device {
       'mdns.model': this.mdnsModels.values(),
       'lldp.systemName': stringField(this.lldp, 'systemName'),
       'lldp.systemDescription': stringField(this.lldp, 'systemDescription'),
+      'lldp.medManufacturer': stringField(this.lldp, 'medManufacturer'),
+      'lldp.medModel': stringField(this.lldp, 'medModel'),
+      mudUrl: optional(this.mudUrl),
       'cdp.platform': stringField(this.cdp, 'platform'),
       'cdp.softwareVersion': stringField(this.cdp, 'softwareVersion'),
       'nbns.name': this.nbnsNames.values(),
@@ -258,6 +264,7 @@ export class Device {
       tcp: { signatures: this.tcpSignatures.values(), osGuess: this.osGuess },
       lldp: this.lldp,
       cdp: this.cdp,
+      mudUrl: this.mudUrl,
       mdns:
         this.mdnsServices.size + this.mdnsModels.size > 0
           ? {

@@ -426,6 +426,7 @@ export class Inventory {
       const info = parseDhcpv6(buf, off, end);
       if (info !== null) {
         this.hit('dhcpv6');
+        setMudUrl(device, info.mudUrl);
         const vendorClass = info.vendorClass.join(' ');
         if (vendorClass !== '' && device.dhcpv6VendorClass !== vendorClass) {
           device.dhcpv6VendorClass = vendorClass;
@@ -523,6 +524,7 @@ export class Inventory {
         client.dhcpHostname = info.hostName;
         addText(client, client.hostnames, info.hostName);
       }
+      setMudUrl(client, info.mudUrl);
     } else if (
       info.assignedAddress !== '' &&
       info.assignedAddress !== '0.0.0.0'
@@ -687,7 +689,13 @@ export class Inventory {
         systemDescription: info.systemDescription,
         capabilitiesEnabled: info.capabilitiesEnabled,
         managementAddresses: info.managementAddresses,
+        // LLDP-MED inventory (ANSI/TIA-1057): phones and medical gear
+        // announce their maker, model and firmware here.
+        medManufacturer: info.med.manufacturer,
+        medModel: info.med.modelName,
+        medFirmware: info.med.firmwareRevision,
       };
+      setMudUrl(device, info.mudUrl);
       addText(device, device.hostnames, info.systemName);
       device.isDirty = true;
       return;
@@ -720,6 +728,16 @@ function addText(
   value: string,
 ): void {
   if (value !== '' && set.add(value)) device.isDirty = true;
+}
+
+/**
+ * The device's MUD URL (RFC 8520), from DHCP option 161, DHCPv6 option 112
+ * or LLDP: where its maker publishes the traffic it needs.
+ */
+function setMudUrl(device: Device, url: string): void {
+  if (url === '' || device.mudUrl === url) return;
+  device.mudUrl = url;
+  device.isDirty = true;
 }
 
 function isCdpDestination(buf: Uint8Array, off: number): boolean {

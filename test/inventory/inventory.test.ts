@@ -210,3 +210,15 @@ t.test('an address claimed by two MACs is a finding on both', async (t) => {
     t.ok(device.randomizedMac);
   }
 });
+
+t.test('a MUD URL announced over LLDP is kept', async (t) => {
+  const path = fileURLToPath(
+    new URL('../fixtures/public/tcpdump/lldp_mudurl.pcap', import.meta.url),
+  );
+  const { devices } = inventoryOf(path);
+  const announcer = devices.find((device) => device.mudUrl !== null);
+  t.equal(
+    announcer?.mudUrl,
+    'https://imright.mud.example.com/.well-known/mud/v1/vomitv2.0',
+  );
+});
