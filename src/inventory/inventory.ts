@@ -21,8 +21,7 @@ import {
   StreamPrefixStatus,
   StreamPrefixTable,
 } from '../fingerprint/stream-prefix.js';
-import { extractTcpSignature } from '../fingerprint/tcp-signature.js';
-import { formatIpv4, formatIpv6, formatMac } from '../fingerprint/text.js';
+import { formatIpv4, formatIpv6 } from '../fingerprint/text.js';
 import {
   QUIC_MIN_INITIAL_DATAGRAM_BYTES,
   QuicInitialStatus,
@@ -152,7 +151,7 @@ export class Inventory {
       }
     } else if (layers & Layer.Tcp) {
       if (device !== null) {
-        this.observeTcp(device, packet, buf, timeUs, flowId, flows);
+        this.observeTcp(device, packet, buf, flowId, flows);
       }
     } else if (layers & Layer.Icmpv6) {
       if (device !== null)
@@ -581,7 +580,6 @@ export class Inventory {
     device: Device,
     packet: DecodedPacket,
     buf: Uint8Array,
-    timeUs: number,
     flowId: number,
     flows: FlowTable,
   ): void {
