@@ -55,8 +55,8 @@ export interface InventoryOptions {
 
 /** A MAC seen with more source IPs than this forwards for others. */
 export const ROUTER_MIN_SOURCE_IPS = 8;
-/** What the extractors still want from a TCP flow direction. */
-const TcpInspection = {
+/** What the extractors still want from a flow direction. */
+const Inspection = {
   /** No payload seen yet, or a ClientHello is being gathered. */
   Unseen: 0,
   /** Identified, or nothing to identify: later payload is skipped. */
@@ -102,8 +102,8 @@ export class Inventory {
   /** Sender of each flow direction (flow id * 2 + direction), once known. */
   private senderByFlow: Array<Device | null | undefined> = [];
   private senderMacCheck = new Int32Array(0);
-  /** `TcpInspection` state of each flow direction. */
-  private tcpInspection = new Uint8Array(0);
+  /** `Inspection` state of each flow direction. */
+  private inspection = new Uint8Array(0);
   /** Devices seen directly (not through a router) by their IPv4 address. */
   private readonly directByIpv4 = new LRUCache<number, Device>({
     max: DIRECT_ADDRESSES_MAX,
@@ -146,9 +146,8 @@ export class Inventory {
     if (layers & Layer.Arp) {
       this.observeArp(packet, buf, vlan, timeUs);
     } else if (layers & Layer.Udp) {
-      if (device !== null) {
-        this.observeUdp(device, packet, buf, vlan, timeUs, flowId);
-      }
+      if (device !== null)
+        this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, flows);
     } else if (layers & Layer.Tcp) {
       if (device !== null) {
         this.observeTcp(device, packet, buf, flowId, flows);
@@ -195,7 +194,7 @@ export class Inventory {
   private sizeFlowState(maxFlows: number): void {
     this.senderByFlow = new Array(maxFlows * 2).fill(undefined);
     this.senderMacCheck = new Int32Array(maxFlows * 2);
-    this.tcpInspection = new Uint8Array(maxFlows * 2);
+    this.inspection = new Uint8Array(maxFlows * 2);
   }
 
   /** Devices as `inventory --json` reports them, most packets first. */
@@ -220,8 +219,8 @@ export class Inventory {
     if (flowId * 2 + 1 < this.senderByFlow.length) {
       this.senderByFlow[flowId * 2] = undefined;
       this.senderByFlow[flowId * 2 + 1] = undefined;
-      this.tcpInspection[flowId * 2] = TcpInspection.Unseen;
-      this.tcpInspection[flowId * 2 + 1] = TcpInspection.Unseen;
+      this.inspection[flowId * 2] = Inspection.Unseen;
+      this.inspection[flowId * 2 + 1] = Inspection.Unseen;
     }
     this.tlsStreams.release(flowId);
     this.quicInitials.release(flowId);
@@ -391,6 +390,32 @@ export class Inventory {
     this.ipOwners.set(binding, device);
   }
 
+  /**
+   * UDP protocols are told by port (or, for QUIC and the vendor hints, by
+   * the first datagram's structure): a flow direction whose first datagram
+   * no extractor recognised is not looked at again.
+   */
+  private inspectUdp(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    vlan: number,
+    timeUs: number,
+    flowId: number,
+    flows: FlowTable,
+  ): void {
+    if (flowId < 0) {
+      this.observeUdp(device, packet, buf, vlan, timeUs, flowId);
+      return;
+    }
+    const slot = flowId * 2 + flows.lastDirection;
+    if (this.inspection[slot] === Inspection.Done) return;
+    if (!this.observeUdp(device, packet, buf, vlan, timeUs, flowId)) {
+      this.inspection[slot] = Inspection.Done;
+    }
+  }
+
+  /** Feed one datagram to its extractor; false when none recognised it. */
   private observeUdp(
     device: Device,
     packet: DecodedPacket,
@@ -398,7 +423,7 @@ export class Inventory {
     vlan: number,
     timeUs: number,
     flowId: number,
-  ): void {
+  ): boolean {
     const off = packet.payloadOff;
     const end = off + packet.payloadBytes;
     const src = packet.srcPort;
@@ -416,12 +441,14 @@ export class Inventory {
         );
         this.observeClientHello(device, hello, 'q');
       }
-      if (status !== QuicInitialStatus.Ignored) return;
+      if (status !== QuicInitialStatus.Ignored) return true;
     }
 
     if (dst === 67 || dst === 68 || src === 67 || src === 68) {
       this.observeDhcp(packet, buf, vlan, timeUs);
-    } else if (dst === 546 || dst === 547) {
+      return true;
+    }
+    if (dst === 546 || dst === 547) {
       const info = parseDhcpv6(buf, off, end);
       if (info !== null) {
         this.hit('dhcpv6');
@@ -432,9 +459,13 @@ export class Inventory {
           device.isDirty = true;
         }
       }
-    } else if (src === 5353 || dst === 5353 || src === 5355 || dst === 5355) {
+      return true;
+    }
+    if (src === 5353 || dst === 5353 || src === 5355 || dst === 5355) {
       this.observeMdns(device, buf, off, end);
-    } else if (dst === 1900 || src === 1900) {
+      return true;
+    }
+    if (dst === 1900 || src === 1900) {
       const info = parseSsdp(buf, off, end);
       if (info !== null) {
         this.hit('ssdp');
@@ -445,13 +476,17 @@ export class Inventory {
           info.notificationType || info.searchTarget,
         );
       }
-    } else if (dst === 137 || src === 137) {
+      return true;
+    }
+    if (dst === 137 || src === 137) {
       const info = parseNbns(buf, off, end);
       if (info !== null && (info.isRegistration || info.isResponse)) {
         this.hit('nbns');
         addText(device, device.nbnsNames, info.name);
       }
-    } else if (dst === 3702 || src === 3702) {
+      return true;
+    }
+    if (dst === 3702 || src === 3702) {
       const info = parseWsDiscovery(buf, off, end);
       if (info !== null) {
         this.hit('ws_discovery');
@@ -460,16 +495,17 @@ export class Inventory {
           addText(device, device.wsdScopes, scope);
         }
       }
-    } else {
-      const hint = detectMedicalHint(buf, packet);
-      if (hint === null) return;
-      this.hit('medical_hint');
-      const target =
-        hint.deviceIs === 'sender'
-          ? device
-          : this.destinationDevice(packet, buf, vlan, timeUs);
-      if (target !== null) applyMedicalHint(target, hint);
+      return true;
     }
+    const hint = detectMedicalHint(buf, packet);
+    if (hint === null) return false;
+    this.hit('medical_hint');
+    const target =
+      hint.deviceIs === 'sender'
+        ? device
+        : this.destinationDevice(packet, buf, vlan, timeUs);
+    if (target !== null) applyMedicalHint(target, hint);
+    return true;
   }
 
   /** The unicast destination's device, for hints that identify it. */
@@ -600,20 +636,15 @@ export class Inventory {
     // request, a DICOM association PDU. Later payload is not looked at,
     // except HL7 messages (each has an MSH) and a ClientHello in progress.
     const slot = flowId * 2 + flows.lastDirection;
-    const state = this.tcpInspection[slot];
-    if (state === TcpInspection.Done) return;
-    if (state === TcpInspection.Hl7) {
+    const state = this.inspection[slot];
+    if (state === Inspection.Done) return;
+    if (state === Inspection.Hl7) {
       if (buf[packet.payloadOff] === MLLP_START_BLOCK) {
         observeMedicalTcp(device, packet, buf);
       }
       return;
     }
-    this.tcpInspection[slot] = this.inspectTcpPayload(
-      device,
-      packet,
-      buf,
-      flowId,
-    );
+    this.inspection[slot] = this.inspectTcpPayload(device, packet, buf, flowId);
   }
 
   /** Look at a direction's first payload; returns what to do with the rest. */
@@ -634,12 +665,12 @@ export class Inventory {
         streams.helloEnd,
       );
       this.observeClientHello(device, hello, 't');
-      return TcpInspection.Done;
+      return Inspection.Done;
     }
     if (status !== StreamPrefixStatus.Ignored) {
       return status === StreamPrefixStatus.Buffering
-        ? TcpInspection.Unseen
-        : TcpInspection.Done;
+        ? Inspection.Unseen
+        : Inspection.Done;
     }
 
     const first = buf[off];
@@ -648,12 +679,12 @@ export class Inventory {
       if (request !== null) {
         this.hit('http');
         addText(device, device.userAgents, request.userAgent);
-        return TcpInspection.Done;
+        return Inspection.Done;
       }
     }
-    if (!observeMedicalTcp(device, packet, buf)) return TcpInspection.Done;
+    if (!observeMedicalTcp(device, packet, buf)) return Inspection.Done;
     this.hit('medical');
-    return first === MLLP_START_BLOCK ? TcpInspection.Hl7 : TcpInspection.Done;
+    return first === MLLP_START_BLOCK ? Inspection.Hl7 : Inspection.Done;
   }
 
   private observeClientHello(
