@@ -10,7 +10,7 @@ import {
   CaptureFileReader,
 } from '../../src/capture/capture-file.js';
 import { decodeFrame } from '../../src/decode/frame.js';
-import { DecodedPacket, Layer } from '../../src/decode/packet.js';
+import { DecodeStatus, DecodedPacket, Layer } from '../../src/decode/packet.js';
 
 /** Every .pcap, .pcapng and .cap file under `dir`, sorted, recursively. */
 export function listCaptureFiles(dir: string): string[] {
@@ -69,4 +69,46 @@ export function tcpPayloads(path: string): TcpPayload[] {
     reader.close();
   }
   return out;
+}
+
+/**
+ * The transport payload of frame `frameNumber` (1-based) of a capture,
+ * copied (the reader reuses its buffer). Throws when the capture has no
+ * such frame or the frame does not decode.
+ */
+export function framePayload(path: string, frameNumber: number): Uint8Array {
+  const packet = new DecodedPacket();
+  let seen = 0;
+  let payload: Uint8Array | undefined;
+  const sink = {
+    onFrame(
+      buf: Uint8Array,
+      off: number,
+      capturedBytes: number,
+      wireBytes: number,
+      _timeUs: number,
+      linkType: number,
+    ): void {
+      if (++seen !== frameNumber) return;
+      const status = decodeFrame(
+        buf,
+        off,
+        capturedBytes,
+        wireBytes,
+        linkType,
+        packet,
+      );
+      if (status !== DecodeStatus.Ok) return;
+      const end = packet.payloadOff + packet.payloadBytes;
+      payload = Uint8Array.from(buf.subarray(packet.payloadOff, end));
+    },
+  };
+  const reader = CaptureFileReader.open(path);
+  try {
+    while (payload === undefined && reader.readBatch(sink, 64) > 0);
+  } finally {
+    reader.close();
+  }
+  if (payload === undefined) throw new Error(`no frame ${frameNumber}`);
+  return payload;
 }

@@ -2,9 +2,6 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 import { SeededRng, tlsClientHello } from '../../scripts/lib/frame-builder.js';
-import { CaptureFileReader } from '../../src/capture/capture-file.js';
-import { decodeFrame } from '../../src/decode/frame.js';
-import { DecodeStatus, DecodedPacket } from '../../src/decode/packet.js';
 import {
   HelloScan,
   isGreaseValue,
@@ -14,51 +11,9 @@ import {
   scanClientHelloRecords,
   type ClientHello,
 } from '../../src/fingerprint/tls-client-hello.js';
+import { framePayload } from '../../scripts/lib/capture-files.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/public/', import.meta.url));
-
-/** Payload of frame `frameNumber` (1-based) of a capture, copied out. */
-function framePayload(path: string, frameNumber: number): Uint8Array {
-  const packet = new DecodedPacket();
-  let seen = 0;
-  let payload: Uint8Array | undefined;
-  const reader = CaptureFileReader.open(path);
-  const sink = {
-    onFrame(
-      buf: Uint8Array,
-      off: number,
-      capturedBytes: number,
-      wireBytes: number,
-      _timeUs: number,
-      linkType: number,
-    ) {
-      if (++seen !== frameNumber) return;
-      const status = decodeFrame(
-        buf,
-        off,
-        capturedBytes,
-        wireBytes,
-        linkType,
-        packet,
-      );
-      if (status !== DecodeStatus.Ok) return;
-      // A copy: the reader reuses its buffer (and Buffer#slice is a view).
-      payload = Uint8Array.from(
-        buf.subarray(
-          packet.payloadOff,
-          packet.payloadOff + packet.payloadBytes,
-        ),
-      );
-    },
-  };
-  try {
-    while (payload === undefined && reader.readBatch(sink, 64) > 0);
-  } finally {
-    reader.close();
-  }
-  if (payload === undefined) throw new Error(`no frame ${frameNumber}`);
-  return payload;
-}
 
 /** Firefox's ClientHello in tls12.pcap (FoxIO JA4 test data), frame 1. */
 const FIREFOX = framePayload(`${FIXTURES}ja4/pcap/tls12.pcap`, 1);

@@ -10,7 +10,6 @@ import {
   ipv4Packet,
   udpDatagram,
 } from '../../scripts/lib/frame-builder.js';
-import { CaptureFileReader } from '../../src/capture/capture-file.js';
 import { LinkType } from '../../src/capture/link-type.js';
 import { decodeFrame } from '../../src/decode/frame.js';
 import { DecodeStatus, DecodedPacket } from '../../src/decode/packet.js';
@@ -33,39 +32,10 @@ import {
   parseClientHelloMessage,
   type ClientHello,
 } from '../../src/fingerprint/tls-client-hello.js';
+import { framePayload } from '../../scripts/lib/capture-files.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/public/', import.meta.url));
 const ZEEK_TLS = `${FIXTURES}ja3/zeek/testing/btest/Traces/tls/`;
-
-/** UDP or TCP payload of frame `frameNumber` (1-based), copied. */
-function framePayload(path: string, frameNumber: number): Uint8Array {
-  const packet = new DecodedPacket();
-  let seen = 0;
-  let payload: Uint8Array | undefined;
-  const reader = CaptureFileReader.open(path);
-  const sink = {
-    onFrame(
-      buf: Uint8Array,
-      off: number,
-      capturedBytes: number,
-      wireBytes: number,
-      _timeUs: number,
-      linkType: number,
-    ) {
-      if (++seen !== frameNumber) return;
-      decodeFrame(buf, off, capturedBytes, wireBytes, linkType, packet);
-      const end = packet.payloadOff + packet.payloadBytes;
-      payload = Uint8Array.from(buf.subarray(packet.payloadOff, end));
-    },
-  };
-  try {
-    while (payload === undefined && reader.readBatch(sink, 64) > 0);
-  } finally {
-    reader.close();
-  }
-  if (payload === undefined) throw new Error(`no frame ${frameNumber}`);
-  return payload;
-}
 
 /** Chrome's first Initial datagram (FoxIO quic-tls-handshake.pcapng). */
 const CHROME_INITIAL = framePayload(
