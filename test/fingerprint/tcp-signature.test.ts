@@ -616,7 +616,10 @@ t.test(
       `p0f raw_sig equal on ${equal}/${total} (${pairs.length} captures; ` +
         `${all.length - pairs.length} in unsupported link types)`,
     );
+    // A wrong directory must fail, not pass on nothing.
+    t.ok(pairs.length > 0, `captures with p0f logs under ${dir}`);
     t.same(mismatches, []);
+    t.equal(equal, total);
   },
 );
 
