@@ -101,11 +101,11 @@ export class DeviceTable {
     const id = this.find(word0, word1);
     if (id !== NO_ENTRY) return this.touch(id, timeUs);
     return this.create(word0, word1, timeUs, () => {
-      const device = new Device(null, vlan, timeUs);
+      const address =
+        addrBytes === 4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
+      const device = new Device(null, vlan, timeUs, address);
       device.routed = true;
-      device.ips.add(
-        addrBytes === 4 ? formatIpv4(buf, off) : formatIpv6(buf, off),
-      );
+      device.ips.add(address);
       return device;
     });
   }

@@ -37,6 +37,8 @@ export interface Hl7Identity {
 
 /** The `inventory --json` form of a device; field names are a contract. */
 export interface DeviceReport {
+  /** Stable key: the MAC (with `@vlan` when tagged), or a routed host's IP. */
+  id: string;
   mac: string | null;
   vlan: number;
   vendor: string | null;
@@ -143,12 +145,19 @@ export class Device {
   private classification: Classification | null = null;
   private classifiedWith: CompiledCatalog | null = null;
 
+  /** Stable key: the MAC (with `@vlan` when tagged), or a routed host's IP. */
+  readonly id: string;
+
   constructor(
     /** "aa:bb:cc:dd:ee:ff", or null for a host known only by its IP. */
     readonly mac: string | null,
     readonly vlan: number,
     timeUs: number,
+    /** The address a host known only by its IP is keyed by. */
+    keyAddress: string | null = null,
   ) {
+    this.id =
+      mac === null ? (keyAddress ?? '') : vlan > 0 ? `${mac}@${vlan}` : mac;
     this.firstSeenUs = timeUs;
     this.lastSeenUs = timeUs;
   }
@@ -242,6 +251,7 @@ export class Device {
   toReport(catalog: CompiledCatalog): DeviceReport {
     const classification = this.classify(catalog);
     return {
+      id: this.id,
       mac: this.mac,
       vlan: this.vlan,
       vendor: this.vendor,
