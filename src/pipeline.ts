@@ -16,6 +16,17 @@ export interface PipelineOptions {
   inventory?: Inventory;
   /** Called for each new flow record, after the pipeline's own counting. */
   onFlowStart?: (table: FlowTable, flowId: number) => void;
+  /** Called when a flow record ends, before the inventory forgets it. */
+  onFlowEnd?: (table: FlowTable, flowId: number, reason: number) => void;
+  /** Told when packet time reaches its boundary, before that packet. */
+  clock?: PacketClock;
+}
+
+/** Something that acts at points of packet time (interval ends). */
+export interface PacketClock {
+  /** Packet time, in microseconds, at which `reach` must be called. */
+  readonly nextBoundaryUs: number;
+  reach(timeUs: number): void;
 }
 
 /** Frame sink that runs decode and flow accounting for every frame. */
@@ -35,17 +46,21 @@ export class PacketPipeline implements FrameSink {
   decoderExceptions = 0;
 
   readonly inventory: Inventory | undefined;
+  private readonly clock: PacketClock | undefined;
 
   constructor(options: PipelineOptions = {}) {
-    const onFlowStart = options.onFlowStart;
-    const inventory = options.inventory;
+    const { onFlowStart, onFlowEnd, inventory } = options;
     this.inventory = inventory;
+    this.clock = options.clock;
     this.flows = new FlowTable({
       ...options.flows,
       onFlowEnd:
-        inventory === undefined
+        inventory === undefined && onFlowEnd === undefined
           ? undefined
-          : (_table, flowId) => inventory.onFlowEnd(flowId),
+          : (table, flowId, reason) => {
+              if (onFlowEnd !== undefined) onFlowEnd(table, flowId, reason);
+              if (inventory !== undefined) inventory.onFlowEnd(flowId);
+            },
       onFlowStart: (table, flowId) => {
         const [hi, lo] = table.keyHashes(flowId);
         if (this.distinctKeys.add(hi, lo)) {
@@ -69,6 +84,10 @@ export class PacketPipeline implements FrameSink {
     this.capturedBytes += capturedBytes;
     if (this.firstTimeUs < 0) this.firstTimeUs = timeUs;
     this.lastTimeUs = timeUs;
+    const clock = this.clock;
+    if (clock !== undefined && timeUs >= clock.nextBoundaryUs) {
+      clock.reach(timeUs);
+    }
 
     try {
       this.process(buf, off, capturedBytes, wireBytes, timeUs, linkType);

@@ -257,6 +257,23 @@ export class FlowTable {
     }
   }
 
+  /**
+   * Call `visit` for every flow held, oldest first. `visit` must not make
+   * the table start or end flows.
+   */
+  forEachFlow(visit: (flowId: number) => void): void {
+    for (let id = this.started.head; id !== NO_ENTRY;) {
+      const next = this.started.nextOf(id);
+      visit(id);
+      id = next;
+    }
+  }
+
+  /** Whether endpoint A (direction 0's sender) opened the flow. */
+  isInitiatorA(flowId: number): boolean {
+    return (this.keys[flowId * KEY_STRIDE + K_META] & (1 << 12)) !== 0;
+  }
+
   /** Flows ended because the table was full. */
   get evictedFlows(): number {
     return this.endedByReason[FlowEndReason.Capacity];

@@ -27,6 +27,11 @@ export class IdList {
     this.tail = id;
   }
 
+  /** The id after `id`, or NO_ENTRY at the tail. */
+  nextOf(id: number): number {
+    return this.next[id];
+  }
+
   remove(id: number): void {
     const before = this.prev[id];
     const after = this.next[id];

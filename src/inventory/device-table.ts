@@ -34,6 +34,7 @@ export class DeviceTable {
   private freeHead = NO_ENTRY;
   private readonly freeNext: Int32Array;
   private sizeNow = 0;
+  private lastSerial = 0;
 
   constructor(maxDevices = DEVICE_TABLE_MAX_DEVICES) {
     this.maxDevices = maxDevices;
@@ -110,6 +111,11 @@ export class DeviceTable {
     });
   }
 
+  /** The device at table index `id`, if one is held there. */
+  at(id: number): Device | undefined {
+    return this.devices[id];
+  }
+
   /** Every device held, in no particular order. */
   all(): Device[] {
     return this.devices.filter((device): device is Device => !!device);
@@ -154,6 +160,11 @@ export class DeviceTable {
     this.sizeNow++;
 
     const device = make();
+    device.tableId = id;
+    // Serials start at 1 and wrap after 2^32 devices, long after any
+    // index remembered for a flow has been checked.
+    this.lastSerial = (this.lastSerial + 1) | 0 || 1;
+    device.serial = this.lastSerial;
     this.devices[id] = device;
     return device;
   }
@@ -174,6 +185,7 @@ export class DeviceTable {
     }
     this.recent.remove(id);
     this.removeFromIndex(id);
+    (this.devices[id] as Device).tableId = -1;
     this.devices[id] = undefined;
     this.freeNext[id] = this.freeHead;
     this.freeHead = id;

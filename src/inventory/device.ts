@@ -116,11 +116,8 @@ export class Device {
   lastIpv6Key = 0;
   /** Source addresses ever seen (the capped `ips` keeps the latest). */
   distinctAddresses = 0;
-  /** ARP-claimed addresses and the last ND target, to skip repeats cheaply. */
-  readonly arpAddressKeys = new CappedSet<number>(DEVICE_LIMITS.ips);
+  /** The last ND target claimed, to skip repeats cheaply. */
   lastNdTargetKey = 0;
-  /** Digests of the SYN shapes already turned into signatures. */
-  readonly synShapeKeys = new CappedSet<number>(DEVICE_LIMITS.names);
   lldp: Record<string, unknown> | null = null;
   /** MUD URL (RFC 8520) the device announced, null when none. */
   mudUrl: string | null = null;
@@ -139,6 +136,13 @@ export class Device {
   readonly hintProducts = new CappedSet<string>(DEVICE_LIMITS.medical);
   readonly serverPorts = new CappedSet<number>(DEVICE_LIMITS.serverPorts);
   readonly findings = new CappedSet<string>(DEVICE_LIMITS.findings);
+
+  /**
+   * Set by the device table: the device's index there, and a number no
+   * other device of the table gets, so a remembered index can be checked.
+   */
+  tableId = -1;
+  serial = 0;
 
   /** Facts changed since the last classification. */
   isDirty = true;

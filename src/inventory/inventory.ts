@@ -36,6 +36,7 @@ import { parseWsDiscovery } from '../fingerprint/ws-discovery.js';
 import { loadDefaultCatalog, type CompiledCatalog } from './catalog.js';
 import type { Device, DeviceReport } from './device.js';
 import { DeviceTable, DEVICE_TABLE_MAX_DEVICES } from './device-table.js';
+import { KeyMemo } from './key-memo.js';
 import {
   applyMedicalHint,
   observeMedicalTcp,
@@ -72,6 +73,61 @@ const DIRECT_ADDRESSES_MAX = 65_536;
 const ROUTER_ADDRESSES_MAX = 1024;
 /** Address-to-MAC bindings remembered for conflict detection. */
 const ARP_BINDINGS_MAX = 65_536;
+/** (device, ARP-claimed address) pairs remembered, to skip repeats. */
+const ARP_CLAIMS_MAX = 65_536;
+/** (device, SYN shape) pairs remembered, to skip repeated signatures. */
+const SYN_SHAPES_MAX = 65_536;
+
+/**
+ * Words of state per flow direction, at (flow id * 2 + direction) * 4: the
+ * sender's device table index + 1 (0: not known yet, -1: no device), that
+ * device's serial, the last four bytes of the sender's MAC, and the
+ * direction's `Inspection` state. One array, so a packet reads one line.
+ */
+const FLOW_STATE_WORDS = 4;
+const SENDER_INDEX = 0;
+const SENDER_SERIAL = 1;
+const SENDER_MAC_CHECK = 2;
+const INSPECTION = 3;
+const NO_SENDER = -1;
+
+/** Extractors counted in `InventoryCounters.extractorHits`, by index. */
+const Extractor = {
+  Arp: 0,
+  Ipv6Nd: 1,
+  Dhcp: 2,
+  Dhcpv6: 3,
+  Mdns: 4,
+  Ssdp: 5,
+  Nbns: 6,
+  WsDiscovery: 7,
+  MedicalHint: 8,
+  TcpSyn: 9,
+  Http: 10,
+  Medical: 11,
+  Tls: 12,
+  Quic: 13,
+  Lldp: 14,
+  Cdp: 15,
+} as const;
+const EXTRACTOR_NAMES = [
+  'arp',
+  'ipv6_nd',
+  'dhcp',
+  'dhcpv6',
+  'mdns',
+  'ssdp',
+  'nbns',
+  'ws_discovery',
+  'medical_hint',
+  'tcp_syn',
+  'http',
+  'medical',
+  'tls',
+  'quic',
+  'lldp',
+  'cdp',
+];
 
 const NA_ICMP_TYPE = 136;
 const CDP_MAC = [0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc];
@@ -79,9 +135,15 @@ const ETHERTYPE_LLDP = 0x88cc;
 
 /** The stage's own counters, for status and the bench. */
 export interface InventoryCounters {
+  /** Frames or messages each extractor took identity from, by name. */
   extractorHits: Record<string, number>;
   devicesEvicted: number;
   tlsStreamsEvicted: number;
+  /**
+   * Entries dropped from the full memos of ARP claims, SYN shapes and
+   * directly seen addresses: each costs a repeat of work, not a result.
+   */
+  memoEvicted: number;
 }
 
 /**
@@ -94,20 +156,22 @@ export class Inventory {
   readonly catalog: CompiledCatalog;
   readonly tlsStreams = new StreamPrefixTable();
   readonly quicInitials = new QuicInitialTable();
-  private readonly hits = new Map<string, number>();
+  private readonly hits = new Float64Array(EXTRACTOR_NAMES.length);
   private readonly ipOwners = new LRUCache<string, Device>({
     max: ARP_BINDINGS_MAX,
   });
   private readonly routerIps = new Set<string>();
-  /** Sender of each flow direction (flow id * 2 + direction), once known. */
-  private senderByFlow: Array<Device | null | undefined> = [];
-  private senderMacCheck = new Int32Array(0);
-  /** `Inspection` state of each flow direction. */
-  private inspection = new Uint8Array(0);
-  /** Devices seen directly (not through a router) by their IPv4 address. */
-  private readonly directByIpv4 = new LRUCache<number, Device>({
-    max: DIRECT_ADDRESSES_MAX,
-  });
+  /** Per flow direction, `FLOW_STATE_WORDS` words; sized to the flow table. */
+  private flowState = new Int32Array(0);
+  /**
+   * Devices seen directly (not through a router) by IPv4 address: key
+   * (address, 0), values (table index, serial).
+   */
+  private readonly directByIpv4 = new KeyMemo(DIRECT_ADDRESSES_MAX);
+  /** (device serial, address) pairs an ARP sender already claimed. */
+  private readonly arpClaims = new KeyMemo(ARP_CLAIMS_MAX);
+  /** (device serial, SYN shape digest) pairs already fingerprinted. */
+  private readonly synShapes = new KeyMemo(SYN_SHAPES_MAX);
 
   constructor(options: InventoryOptions = {}) {
     this.devices = new DeviceTable(
@@ -131,11 +195,16 @@ export class Inventory {
     flowId: number,
     flows: FlowTable,
   ): void {
-    if (this.senderByFlow.length < flows.maxFlows * 2) {
+    if (this.flowState.length < flows.maxFlows * 2 * FLOW_STATE_WORDS) {
       this.sizeFlowState(flows.maxFlows);
     }
     const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
-    const device = this.senderOf(packet, buf, vlan, timeUs, flowId, flows);
+    const slot =
+      flowId < 0 ? -1 : (flowId * 2 + flows.lastDirection) * FLOW_STATE_WORDS;
+    const device =
+      slot < 0
+        ? this.sourceDevice(packet, buf, vlan, timeUs)
+        : this.senderOf(packet, buf, vlan, timeUs, slot);
     if (device !== null) {
       device.packets++;
       device.bytes += wireBytes;
@@ -144,14 +213,13 @@ export class Inventory {
 
     const layers = packet.layers;
     if (layers & Layer.Arp) {
-      this.observeArp(packet, buf, vlan, timeUs);
+      this.observeArp(device, packet, buf, vlan, timeUs);
     } else if (layers & Layer.Udp) {
-      if (device !== null)
-        this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, flows);
-    } else if (layers & Layer.Tcp) {
       if (device !== null) {
-        this.observeTcp(device, packet, buf, flowId, flows);
+        this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, slot);
       }
+    } else if (layers & Layer.Tcp) {
+      if (device !== null) this.observeTcp(device, packet, buf, flowId, slot);
     } else if (layers & Layer.Icmpv6) {
       if (device !== null)
         this.observeNeighborAdvert(device, packet, buf, vlan);
@@ -161,40 +229,75 @@ export class Inventory {
   }
 
   /**
-   * The device that sent the frame. Packets of one flow direction nearly
-   * always come from the same MAC, so the answer is kept per flow and
-   * direction with the MAC's last four bytes as a check, and later packets
-   * skip the device lookup; a different MAC (spoofing, a path change) is
-   * looked up afresh.
+   * The device that sent one direction of a flow (0: endpoint A to B, 1: B
+   * to A, as `FlowTable.lastDirection`), or null when none is known. Valid
+   * until `onFlowEnd(flowId)`.
+   */
+  flowSender(flowId: number, direction: number): Device | null {
+    const slot = (flowId * 2 + direction) * FLOW_STATE_WORDS;
+    if (flowId < 0 || slot >= this.flowState.length) return null;
+    return this.rememberedSender(slot);
+  }
+
+  /**
+   * The device that sent the frame of the flow direction at `slot`.
+   * Packets of one flow direction nearly always come from the same MAC, so
+   * the answer is kept per direction with the MAC's last four bytes as a
+   * check, and later packets skip the device lookup; a different MAC
+   * (spoofing, a path change) or an evicted device is looked up afresh.
    */
   private senderOf(
     packet: DecodedPacket,
     buf: Uint8Array,
     vlan: number,
     timeUs: number,
-    flowId: number,
-    flows: FlowTable,
+    slot: number,
   ): Device | null {
-    if (flowId < 0 || packet.srcMacOff < 0) {
-      return this.sourceDevice(packet, buf, vlan, timeUs);
+    const state = this.flowState;
+    if (packet.srcMacOff < 0) {
+      // Without MACs the sender is found by IP each time, but remembered
+      // for `flowSender`.
+      const host = this.sourceDevice(packet, buf, vlan, timeUs);
+      this.rememberSender(slot, host, 0);
+      return host;
     }
-    const slot = flowId * 2 + flows.lastDirection;
     const macCheck = readWord(buf, packet.srcMacOff + 2);
-    const cached = this.senderByFlow[slot];
-    if (cached !== undefined && this.senderMacCheck[slot] === macCheck) {
-      return cached;
+    const known = state[slot + SENDER_INDEX];
+    if (known !== 0 && state[slot + SENDER_MAC_CHECK] === macCheck) {
+      if (known === NO_SENDER) return null;
+      const device = this.rememberedSender(slot);
+      if (device !== null) return device;
     }
     const device = this.sourceDevice(packet, buf, vlan, timeUs);
-    this.senderByFlow[slot] = device;
-    this.senderMacCheck[slot] = macCheck;
+    this.rememberSender(slot, device, macCheck);
     return device;
+  }
+
+  /** The device remembered at `slot`, if it is still in the table. */
+  private rememberedSender(slot: number): Device | null {
+    const state = this.flowState;
+    const known = state[slot + SENDER_INDEX];
+    if (known <= 0) return null;
+    const device = this.devices.at(known - 1);
+    if (device === undefined) return null;
+    return device.serial === state[slot + SENDER_SERIAL] ? device : null;
+  }
+
+  private rememberSender(
+    slot: number,
+    device: Device | null,
+    macCheck: number,
+  ): void {
+    const state = this.flowState;
+    state[slot + SENDER_INDEX] =
+      device === null ? NO_SENDER : device.tableId + 1;
+    state[slot + SENDER_SERIAL] = device === null ? 0 : device.serial;
+    state[slot + SENDER_MAC_CHECK] = macCheck;
   }
 
   /** Per-flow-direction state, sized once to the flow table (dense). */
   private sizeFlowState(maxFlows: number): void {
-    this.senderByFlow = new Array(maxFlows * 2).fill(undefined);
-    this.senderMacCheck = new Int32Array(maxFlows * 2);
-    this.inspection = new Uint8Array(maxFlows * 2);
+    this.flowState = new Int32Array(maxFlows * 2 * FLOW_STATE_WORDS);
   }
 
   /** Devices as `inventory --json` reports them, most packets first. */
@@ -207,20 +310,26 @@ export class Inventory {
   }
 
   counters(): InventoryCounters {
+    const extractorHits: Record<string, number> = {};
+    EXTRACTOR_NAMES.forEach((name, extractor) => {
+      if (this.hits[extractor] > 0) extractorHits[name] = this.hits[extractor];
+    });
     return {
-      extractorHits: Object.fromEntries(this.hits),
+      extractorHits,
       devicesEvicted: this.devices.evicted,
       tlsStreamsEvicted: this.tlsStreams.evictedStreams,
+      memoEvicted:
+        this.directByIpv4.evicted +
+        this.arpClaims.evicted +
+        this.synShapes.evicted,
     };
   }
 
   /** Forget per-flow state of a flow that ended. */
   onFlowEnd(flowId: number): void {
-    if (flowId * 2 + 1 < this.senderByFlow.length) {
-      this.senderByFlow[flowId * 2] = undefined;
-      this.senderByFlow[flowId * 2 + 1] = undefined;
-      this.inspection[flowId * 2] = Inspection.Unseen;
-      this.inspection[flowId * 2 + 1] = Inspection.Unseen;
+    const base = flowId * 2 * FLOW_STATE_WORDS;
+    if (flowId >= 0 && base < this.flowState.length) {
+      this.flowState.fill(0, base, base + 2 * FLOW_STATE_WORDS);
     }
     this.tlsStreams.release(flowId);
     this.quicInitials.release(flowId);
@@ -273,8 +382,8 @@ export class Inventory {
     if (packet.ipVersion === 4) {
       // Signed keys stay small integers: no boxing per lookup.
       const address = readWord(buf, off);
-      const direct = this.directByIpv4.get(address);
-      if (direct !== undefined) return direct;
+      const direct = this.directDevice(address);
+      if (direct !== null) return direct;
       if (!isInternalIpv4(address >>> 0)) return null;
       return this.devices.byIp(buf, off, 4, 0, timeUs);
     }
@@ -282,6 +391,15 @@ export class Inventory {
     // seen directly; they stay separate routed entries.
     if (!isInternalIpv6(buf, off)) return null;
     return this.devices.byIp(buf, off, 16, 0, timeUs);
+  }
+
+  /** The device seen directly with IPv4 `address` (a signed word), if any. */
+  private directDevice(address: number): Device | null {
+    const direct = this.directByIpv4;
+    if (!direct.has(address, 0)) return null;
+    const device = this.devices.at(direct.valueA);
+    if (device === undefined || device.serial !== direct.valueB) return null;
+    return device;
   }
 
   /**
@@ -312,7 +430,14 @@ export class Inventory {
     const address = isV4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
     if (device.ips.has(address)) return;
     device.ips.add(address);
-    if (isV4) this.directByIpv4.set(device.lastIpv4Key, device);
+    if (isV4) {
+      this.directByIpv4.set(
+        device.lastIpv4Key,
+        0,
+        device.tableId,
+        device.serial,
+      );
+    }
     device.distinctAddresses++;
     device.isDirty = true;
     if (
@@ -330,22 +455,27 @@ export class Inventory {
    * binding the sender has not repeated since costs strings.
    */
   private observeArp(
+    source: Device | null,
     packet: DecodedPacket,
     buf: Uint8Array,
     vlan: number,
     timeUs: number,
   ): void {
-    if (packet.arpSenderMacOff < 0) return;
-    this.hit('arp');
+    const macOff = packet.arpSenderMacOff;
+    if (macOff < 0) return;
+    this.hit(Extractor.Arp);
     const addressKey = readWord(buf, packet.arpSenderIpOff);
     if (addressKey === 0) return;
-    const sender = this.devices.byMac(
-      buf,
-      packet.arpSenderMacOff,
-      vlan,
-      timeUs,
-    );
-    if (!sender.arpAddressKeys.add(addressKey)) return;
+    // The sender hardware address is nearly always the frame's source,
+    // whose device is already known.
+    const sender =
+      source !== null &&
+      source.mac !== null &&
+      packet.srcMacOff >= 0 &&
+      isSameMac(buf, macOff, packet.srcMacOff)
+        ? source
+        : this.devices.byMac(buf, macOff, vlan, timeUs);
+    if (!this.arpClaims.add(sender.serial, addressKey)) return;
 
     const senderIp = formatIpv4(buf, packet.arpSenderIpOff);
     this.claimAddress(sender, `${vlan}/${senderIp}`, senderIp);
@@ -370,7 +500,7 @@ export class Inventory {
     const targetKey = ipv6KeyWord(buf, packet.ndTargetAddrOff);
     if (targetKey === device.lastNdTargetKey) return;
     device.lastNdTargetKey = targetKey;
-    this.hit('ipv6_nd');
+    this.hit(Extractor.Ipv6Nd);
 
     const target = formatIpv6(buf, packet.ndTargetAddrOff);
     this.claimAddress(device, `${vlan}/${target}`, target);
@@ -402,16 +532,15 @@ export class Inventory {
     vlan: number,
     timeUs: number,
     flowId: number,
-    flows: FlowTable,
+    slot: number,
   ): void {
-    if (flowId < 0) {
+    if (slot < 0) {
       this.observeUdp(device, packet, buf, vlan, timeUs, flowId);
       return;
     }
-    const slot = flowId * 2 + flows.lastDirection;
-    if (this.inspection[slot] === Inspection.Done) return;
+    if (this.flowState[slot + INSPECTION] === Inspection.Done) return;
     if (!this.observeUdp(device, packet, buf, vlan, timeUs, flowId)) {
-      this.inspection[slot] = Inspection.Done;
+      this.flowState[slot + INSPECTION] = Inspection.Done;
     }
   }
 
@@ -451,7 +580,7 @@ export class Inventory {
     if (dst === 546 || dst === 547) {
       const info = parseDhcpv6(buf, off, end);
       if (info !== null) {
-        this.hit('dhcpv6');
+        this.hit(Extractor.Dhcpv6);
         setMudUrl(device, info.mudUrl);
         const vendorClass = info.vendorClass.join(' ');
         if (vendorClass !== '' && device.dhcpv6VendorClass !== vendorClass) {
@@ -468,7 +597,7 @@ export class Inventory {
     if (dst === 1900 || src === 1900) {
       const info = parseSsdp(buf, off, end);
       if (info !== null) {
-        this.hit('ssdp');
+        this.hit(Extractor.Ssdp);
         addText(device, device.ssdpServers, info.server || info.userAgent);
         addText(
           device,
@@ -481,7 +610,7 @@ export class Inventory {
     if (dst === 137 || src === 137) {
       const info = parseNbns(buf, off, end);
       if (info !== null && (info.isRegistration || info.isResponse)) {
-        this.hit('nbns');
+        this.hit(Extractor.Nbns);
         addText(device, device.nbnsNames, info.name);
       }
       return true;
@@ -489,7 +618,7 @@ export class Inventory {
     if (dst === 3702 || src === 3702) {
       const info = parseWsDiscovery(buf, off, end);
       if (info !== null) {
-        this.hit('ws_discovery');
+        this.hit(Extractor.WsDiscovery);
         for (const type of info.types) addText(device, device.wsdTypes, type);
         for (const scope of info.scopes) {
           addText(device, device.wsdScopes, scope);
@@ -499,7 +628,7 @@ export class Inventory {
     }
     const hint = detectMedicalHint(buf, packet);
     if (hint === null) return false;
-    this.hit('medical_hint');
+    this.hit(Extractor.MedicalHint);
     const target =
       hint.deviceIs === 'sender'
         ? device
@@ -533,7 +662,7 @@ export class Inventory {
     const off = packet.payloadOff;
     const info = parseDhcp(buf, off, off + packet.payloadBytes);
     if (info === null || info.hwType !== 1) return;
-    this.hit('dhcp');
+    this.hit(Extractor.Dhcp);
     for (const router of info.routers) this.noteRouterAddress(router);
 
     const client = this.devices.byMac(buf, off + 28, vlan, timeUs);
@@ -596,7 +725,7 @@ export class Inventory {
   ): void {
     const message = parseDns(buf, off, end);
     if (message === null || !message.isResponse) return;
-    this.hit('mdns');
+    this.hit(Extractor.Mdns);
     const identity = summarizeMdns(message);
     if (identity.hostName !== '') {
       addText(device, device.hostnames, identity.hostName);
@@ -617,11 +746,13 @@ export class Inventory {
     packet: DecodedPacket,
     buf: Uint8Array,
     flowId: number,
-    flows: FlowTable,
+    slot: number,
   ): void {
     const flags = packet.tcpFlags;
     if (flags & TcpFlag.Syn) {
-      if (observeTcpSignature(device, packet, buf)) this.hit('tcp_syn');
+      if (observeTcpSignature(device, packet, buf, this.synShapes)) {
+        this.hit(Extractor.TcpSyn);
+      }
       if (flags & TcpFlag.Ack) {
         if (!device.serverPorts.has(packet.srcPort)) {
           device.serverPorts.add(packet.srcPort);
@@ -630,13 +761,12 @@ export class Inventory {
       }
       return;
     }
-    if (packet.payloadBytes === 0 || flowId < 0) return;
+    if (packet.payloadBytes === 0 || slot < 0) return;
 
     // Identity sits at the start of a direction: a ClientHello, an HTTP
     // request, a DICOM association PDU. Later payload is not looked at,
     // except HL7 messages (each has an MSH) and a ClientHello in progress.
-    const slot = flowId * 2 + flows.lastDirection;
-    const state = this.inspection[slot];
+    const state = this.flowState[slot + INSPECTION];
     if (state === Inspection.Done) return;
     if (state === Inspection.Hl7) {
       if (buf[packet.payloadOff] === MLLP_START_BLOCK) {
@@ -644,7 +774,12 @@ export class Inventory {
       }
       return;
     }
-    this.inspection[slot] = this.inspectTcpPayload(device, packet, buf, flowId);
+    this.flowState[slot + INSPECTION] = this.inspectTcpPayload(
+      device,
+      packet,
+      buf,
+      flowId,
+    );
   }
 
   /** Look at a direction's first payload; returns what to do with the rest. */
@@ -677,13 +812,13 @@ export class Inventory {
     if (first >= 0x41 && first <= 0x5a) {
       const request = parseHttpRequest(buf, off, end);
       if (request !== null) {
-        this.hit('http');
+        this.hit(Extractor.Http);
         addText(device, device.userAgents, request.userAgent);
         return Inspection.Done;
       }
     }
     if (!observeMedicalTcp(device, packet, buf)) return Inspection.Done;
-    this.hit('medical');
+    this.hit(Extractor.Medical);
     return first === MLLP_START_BLOCK ? Inspection.Hl7 : Inspection.Done;
   }
 
@@ -693,7 +828,7 @@ export class Inventory {
     transport: Ja4Transport,
   ): void {
     if (hello === null) return;
-    this.hit(transport === 'q' ? 'quic' : 'tls');
+    this.hit(transport === 'q' ? Extractor.Quic : Extractor.Tls);
     addText(device, device.ja3, ja3(hello).md5);
     addText(device, device.ja4, ja4(hello, transport).ja4);
     addText(device, device.sni, hello.sni);
@@ -710,7 +845,7 @@ export class Inventory {
     if (packet.etherType === ETHERTYPE_LLDP) {
       const info = parseLldp(buf, off, frameEnd);
       if (info === null) return;
-      this.hit('lldp');
+      this.hit(Extractor.Lldp);
       device.lldp = {
         chassisId: info.chassisId,
         portId: info.portId,
@@ -732,7 +867,7 @@ export class Inventory {
     if (packet.dstMacOff >= 0 && isCdpDestination(buf, packet.dstMacOff)) {
       const info = parseCdp(buf, off, frameEnd);
       if (info === null) return;
-      this.hit('cdp');
+      this.hit(Extractor.Cdp);
       device.cdp = {
         deviceId: info.deviceId,
         platform: info.platform,
@@ -745,8 +880,8 @@ export class Inventory {
     }
   }
 
-  private hit(extractor: string): void {
-    this.hits.set(extractor, (this.hits.get(extractor) ?? 0) + 1);
+  private hit(extractor: number): void {
+    this.hits[extractor]++;
   }
 }
 
@@ -767,6 +902,12 @@ function setMudUrl(device: Device, url: string): void {
   if (url === '' || device.mudUrl === url) return;
   device.mudUrl = url;
   device.isDirty = true;
+}
+
+function isSameMac(buf: Uint8Array, off: number, otherOff: number): boolean {
+  for (let i = 0; i < 6; i++)
+    if (buf[off + i] !== buf[otherOff + i]) return false;
+  return true;
 }
 
 function isCdpDestination(buf: Uint8Array, off: number): boolean {

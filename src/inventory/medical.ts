@@ -9,15 +9,20 @@ import type { MedicalHint } from '../fingerprint/medical-hints.js';
 import { guessOs } from '../fingerprint/os-signatures.js';
 import { extractTcpSignature } from '../fingerprint/tcp-signature.js';
 import type { Device } from './device.js';
+import type { KeyMemo } from './key-memo.js';
 
-/** Record the stack signature of a SYN or SYN+ACK; true when one was read. */
+/**
+ * Record the stack signature of a SYN or SYN+ACK; true when one was read.
+ * `shapes` remembers (device serial, SYN shape digest) pairs already seen.
+ */
 export function observeTcpSignature(
   device: Device,
   packet: DecodedPacket,
   buf: Uint8Array,
+  shapes: KeyMemo,
 ): boolean {
   // Stacks repeat a few SYN shapes; only a new shape costs a signature.
-  if (!device.synShapeKeys.add(synShapeKey(packet))) return true;
+  if (!shapes.add(device.serial, synShapeKey(packet))) return true;
 
   const signature = extractTcpSignature(buf, packet);
   if (signature === null) return false;

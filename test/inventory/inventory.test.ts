@@ -15,7 +15,11 @@ import { PcapWriter } from '../../scripts/lib/pcap-writer.js';
 import { readCaptureFile } from '../../src/capture/capture-file.js';
 import { LinkType } from '../../src/capture/link-type.js';
 import { compileCatalog } from '../../src/inventory/catalog.js';
-import type { DeviceReport } from '../../src/inventory/device.js';
+import {
+  DEVICE_LIMITS,
+  type Device,
+  type DeviceReport,
+} from '../../src/inventory/device.js';
 import { Inventory } from '../../src/inventory/inventory.js';
 import { PacketPipeline } from '../../src/pipeline.js';
 
@@ -221,4 +225,84 @@ t.test('a MUD URL announced over LLDP is kept', async (t) => {
     announcer?.mudUrl,
     'https://imright.mud.example.com/.well-known/mud/v1/vomitv2.0',
   );
+});
+
+/**
+ * Each flow's client direction and address, with the senders the inventory
+ * named for both directions when the flow ended (before it forgot them).
+ */
+function sendersAtFlowEnd(path: string, maxDevices?: number) {
+  const inventory = new Inventory({ catalog, maxDevices });
+  const ended: Array<{
+    flowId: number;
+    client: string;
+    clientSender: Device | null;
+    senders: Array<Device | null>;
+    /** Senders named that were no longer in the device table. */
+    staleSenders: number;
+  }> = [];
+  const pipeline = new PacketPipeline({
+    inventory,
+    onFlowEnd: (table, flowId) => {
+      const clientDir = table.isInitiatorA(flowId) ? 0 : 1;
+      ended.push({
+        flowId,
+        client: table.describe(flowId).clientAddr,
+        clientSender: inventory.flowSender(flowId, clientDir),
+        senders: [0, 1].map((dir) => inventory.flowSender(flowId, dir)),
+        staleSenders: [0, 1].filter((dir) => {
+          const sender = inventory.flowSender(flowId, dir);
+          return (
+            sender !== null && inventory.devices.at(sender.tableId) !== sender
+          );
+        }).length,
+      });
+    },
+  });
+  readCaptureFile(path, pipeline);
+  pipeline.flows.flush();
+  return { inventory, ended };
+}
+
+t.test('flowSender: the device that sent each flow direction', async (t) => {
+  const { inventory, ended } = sendersAtFlowEnd(SAMPLE);
+  t.ok(ended.length > 50, `${ended.length} flows ended`);
+  let checked = 0;
+  let wrong = 0;
+  for (const { client, clientSender } of ended) {
+    // Unspecified sources (DHCP, IPv6 duplicate address detection) bind
+    // no address.
+    if (clientSender === null || client === '0.0.0.0' || client === '::') {
+      continue;
+    }
+    // A set that never evicted holds every address its device used.
+    if (clientSender.ips.size >= DEVICE_LIMITS.ips) continue;
+    checked++;
+    if (!clientSender.ips.has(client)) wrong++;
+  }
+  t.ok(checked > 50, `${checked} client directions checked`);
+  t.equal(wrong, 0, 'each client direction names its address owner');
+  t.equal(inventory.flowSender(-1, 0), null, 'no flow');
+  t.equal(inventory.flowSender(1 << 30, 1), null, 'beyond the table');
+
+  const remembered = ended.filter(
+    ({ flowId }) =>
+      inventory.flowSender(flowId, 0) !== null ||
+      inventory.flowSender(flowId, 1) !== null,
+  );
+  t.equal(remembered.length, 0, 'onFlowEnd forgets every sender');
+});
+
+t.test('flowSender: an evicted device is never answered', async (t) => {
+  // With 4 devices, a flow's sender is often evicted before the flow ends.
+  const { inventory, ended } = sendersAtFlowEnd(SAMPLE, 4);
+  t.ok(inventory.devices.evicted > 0, 'devices were evicted');
+  let answered = 0;
+  let stale = 0;
+  for (const { senders, staleSenders } of ended) {
+    answered += senders.filter((sender) => sender !== null).length;
+    stale += staleSenders;
+  }
+  t.ok(answered > 0, `${answered} directions answered`);
+  t.equal(stale, 0, 'only devices still in the table');
 });
