@@ -6,10 +6,13 @@ set -euo pipefail
 # libpcap-dev builds the capture binding; the rest are real peers used by the
 # tests (tshark, mosquitto, tcpreplay) and the benchmark (tcpdump, p0f,
 # ndpiReader). iproute2 and ethtool serve the live-capture tests and scripts;
-# dcmtk makes real DICOM traffic for scripts/make-dicom-fixture.sh.
+# dcmtk makes real DICOM traffic for scripts/make-dicom-fixture.sh; systemd
+# provides systemd-analyze and systemd-notify for test/deploy and sd-notify;
+# netsniff-ng's trafgen drives `npm run bench:live`; openssl makes the test
+# PKI and python3 receives sd_notify datagrams in a test.
 PACKAGES=(
   libpcap-dev tshark tcpdump tcpreplay mosquitto p0f libndpi-bin
-  iproute2 ethtool dcmtk
+  iproute2 ethtool dcmtk systemd netsniff-ng openssl python3
 )
 
 missing=()
