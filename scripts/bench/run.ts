@@ -40,6 +40,11 @@ import {
 } from './bench-capture.js';
 import { formatMemoryReport, runMemoryBench } from './memory.js';
 import { benchTargets, type BenchTarget, type TargetContext } from './peers.js';
+import {
+  formatPublishSize,
+  measurePublishSize,
+  type PublishSizeReport,
+} from './publish-size.js';
 import { formatResults, summarize, type TargetResult } from './report.js';
 
 const HELP = `usage: npm run bench -- [options]
@@ -53,6 +58,8 @@ options:
   --runs N        timed runs per measurement; the median is shown (default 5)
   --only a,b      run only these measurements, ids from:
                   IDS
+                  (publish-size: bytes published per device-hour for the
+                  capture and the hospital-like sample, not a pkt/s row)
   --capture FILE  measure FILE instead of generating bench-data/bench-2m.pcap
   --json          print one JSON object on stdout instead of the table
   --memory        instead: peak RSS of spansight read on ~1 GB and ~5 GB
@@ -83,6 +90,13 @@ interface BenchOptions {
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = join(repoRoot, 'bench-data');
+/** Id of the publish-size group: sizes, not a pkt/s target. */
+const PUBLISH_SIZE_ID = 'publish-size';
+/** The hospital-like sample the publish-size group also measures. */
+const HOSPITAL_SAMPLE = join(
+  repoRoot,
+  'test/fixtures/generated/hospital-sample.pcap',
+);
 
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -290,8 +304,10 @@ function describeForPeople(capture: CaptureInfo, short: CaptureInfo): string {
     `capture: ${capture.path} (${capture.format}, ` +
     `${capture.frames.toLocaleString('en-US')} frames, ` +
     `${formatBytes(capture.fileBytes)}, ${avgBytes.toFixed(0)} B/frame)\n` +
-    `short capture: ${short.path} ` +
-    `(${short.frames.toLocaleString('en-US')} frames)\n` +
+    (short === capture
+      ? ''
+      : `short capture: ${short.path} ` +
+        `(${short.frames.toLocaleString('en-US')} frames)\n`) +
     `machine: ${machine.cpuModel} x${machine.cpuCount}, node ` +
     `${machine.node}, load average ${load}\n`
   );
@@ -300,10 +316,10 @@ function describeForPeople(capture: CaptureInfo, short: CaptureInfo): string {
 async function runBench(args: string[]): Promise<number> {
   const context: TargetContext = { repoRoot, nodePath: process.execPath };
   const allTargets = benchTargets(context);
-  const options = parseOptions(
-    args,
-    allTargets.map((target) => target.id),
-  );
+  const options = parseOptions(args, [
+    ...allTargets.map((target) => target.id),
+    PUBLISH_SIZE_ID,
+  ]);
   if (options === null) return 0;
 
   if (options.isMemory) {
@@ -324,19 +340,23 @@ async function runBench(args: string[]): Promise<number> {
   }
 
   const capture = await loadCapture(options);
+  const targets = allTargets.filter(
+    (target) => options.only === null || options.only.includes(target.id),
+  );
   let short = capture;
-  if (capture.frames > SHORT_CAPTURE_FRAMES) {
+  if (targets.length > 0 && capture.frames > SHORT_CAPTURE_FRAMES) {
     const name = basename(capture.path).replace(/\.[^.]*$/, '');
     const shortPath = join(dataDir, `${name}.first-200k.${capture.format}`);
     short = writeFramePrefix(capture, SHORT_CAPTURE_FRAMES, shortPath);
   }
-  warmPageCache(capture.path);
+  if (targets.length > 0) warmPageCache(capture.path);
 
-  const targets = allTargets.filter(
-    (target) => options.only === null || options.only.includes(target.id),
-  );
   const loadAtStart = loadavg()[0];
   const results = await measureTargets(targets, capture, short, options.runs);
+  const publishSizes =
+    options.only === null || options.only.includes(PUBLISH_SIZE_ID)
+      ? await measurePublishSizes(capture)
+      : [];
 
   if (options.isJson) {
     const report = {
@@ -345,11 +365,12 @@ async function runBench(args: string[]): Promise<number> {
       runs: options.runs,
       machine: { ...machineSummary(), loadAverage1mAtStart: loadAtStart },
       results,
+      publishSizes,
     };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     process.stdout.write(describeForPeople(capture, short) + '\n');
-    process.stdout.write(formatResults(results));
+    if (targets.length > 0) process.stdout.write(formatResults(results));
     const noisy = results.filter((result) => result.spreadPct > NOISY_PCT);
     if (noisy.length > 0) {
       process.stdout.write(
@@ -358,8 +379,29 @@ async function runBench(args: string[]): Promise<number> {
           'cores): the machine was busy; re-run when it is idle\n',
       );
     }
+    if (publishSizes.length > 0) {
+      process.stdout.write(
+        '\npublish size: what the sensor publishes, offline (sizes are ' +
+          'deterministic: one run)\n',
+      );
+      for (const report of publishSizes) {
+        process.stdout.write(formatPublishSize(report));
+      }
+    }
   }
   return results.some((result) => result.status === 'failed') ? 1 : 0;
+}
+
+/** Publish sizes of the bench capture and of the hospital-like sample. */
+async function measurePublishSizes(
+  capture: CaptureInfo,
+): Promise<PublishSizeReport[]> {
+  const reports: PublishSizeReport[] = [];
+  for (const path of [capture.path, HOSPITAL_SAMPLE]) {
+    log(`publish size of ${path}`);
+    reports.push(await measurePublishSize(path));
+  }
+  return reports;
 }
 
 runBench(process.argv.slice(2)).then(

@@ -1,6 +1,8 @@
 /** The `spansight` command line: dispatches to one module per command. */
 import { runInventory } from './inventory.js';
 import { runRead } from './read.js';
+import { runRun } from './run.js';
+import { runWatch } from './watch.js';
 
 const USAGE = `usage: spansight <command> [options]
 
@@ -9,6 +11,11 @@ commands:
       decode a pcap or pcapng capture and print totals
   inventory FILE [--json] [--catalog FILE]
       list the devices of a capture, fingerprinted and classified
+  run [--config FILE] [--pcap FILE | --interface IF] [--broker URL]
+      run the sensor and publish to MQTT; with nothing configured, replay
+      the sample capture into an embedded broker
+  watch --broker URL [--json]
+      subscribe and print what sensors publish, warning on missed messages
 
 run "spansight <command> --help" for a command's options.
 `;
@@ -21,6 +28,10 @@ export async function main(args: string[]): Promise<number> {
       return runRead(rest);
     case 'inventory':
       return runInventory(rest);
+    case 'run':
+      return runRun(rest);
+    case 'watch':
+      return runWatch(rest);
     case undefined:
     case '-h':
     case '--help':
