@@ -182,7 +182,8 @@ export class FlowSummarizer {
       this.devices.set(deviceId, device);
     }
 
-    const key = `${peerAddress}|${traffic.protocol}|${traffic.servicePort}|${deviceIsClient ? 'c' : 's'}`;
+    const role = deviceIsClient ? 'c' : 's';
+    const key = `${peerAddress}|${traffic.protocol}|${traffic.servicePort}|${role}`;
     const sent = deviceIsClient ? traffic.clientPackets : traffic.serverPackets;
     const received = deviceIsClient
       ? traffic.serverPackets
