@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Logger } from 'pino';
@@ -139,10 +138,7 @@ export class Agent {
       url,
       clientId: `spansight-${this.identity.sensorId}`,
       username: publish.username ?? undefined,
-      password:
-        publish.passwordFile === null
-          ? undefined
-          : readFileSync(publish.passwordFile, 'utf8').trim(),
+      passwordFile: publish.passwordFile ?? undefined,
       caFile: publish.caFile ?? undefined,
       certFile: publish.certFile ?? undefined,
       keyFile: publish.keyFile ?? undefined,

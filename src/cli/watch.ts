@@ -148,15 +148,11 @@ export async function runWatch(args: string[]): Promise<number> {
 
   let session: MqttSession;
   try {
-    const { readFileSync } = await import('node:fs');
     session = new MqttSession({
       url: values.broker,
       clientId: `spansight-watch-${process.pid}`,
       username: values.username,
-      password:
-        values['password-file'] === undefined
-          ? undefined
-          : readFileSync(values['password-file'], 'utf8').trim(),
+      passwordFile: values['password-file'],
       caFile: values['ca-file'],
       certFile: values['cert-file'],
       keyFile: values['key-file'],
@@ -167,7 +163,7 @@ export async function runWatch(args: string[]): Promise<number> {
       }),
     });
   } catch (err) {
-    if (!(err instanceof MqttSessionError) && !isFileError(err)) throw err;
+    if (!(err instanceof MqttSessionError)) throw err;
     process.stderr.write(`spansight watch: ${(err as Error).message}\n`);
     return 2;
   }
@@ -259,11 +255,4 @@ function protocolName(protocol: number): string {
   if (protocol === 1) return 'icmp';
   if (protocol === 58) return 'icmpv6';
   return String(protocol);
-}
-
-function isFileError(err: unknown): boolean {
-  return (
-    typeof (err as { code?: unknown }).code === 'string' &&
-    (err as { syscall?: unknown }).syscall !== undefined
-  );
 }

@@ -49,6 +49,11 @@ export interface MqttSessionOptions {
   clientId: string;
   username?: string;
   password?: string;
+  /**
+   * File holding the password (one line), read at every connection attempt
+   * like the TLS files, so a rotated password needs no restart.
+   */
+  passwordFile?: string;
   /** PEM CA that must sign the broker's certificate (pinned trust). */
   caFile?: string;
   /** PEM client certificate and key for mutual TLS; both or neither. */
@@ -224,6 +229,9 @@ export class MqttSession extends EventEmitter<MqttSessionEvents> {
     validateOptions(options, this.url);
     // Fail at startup, not at the first connect, when a file is missing.
     readTlsFiles(options);
+    if (options.passwordFile !== undefined) {
+      readPasswordFile(options.passwordFile);
+    }
     this.log = (options.logger ?? pino({ level: 'silent' })).child({
       component: 'mqtt',
     });
@@ -710,6 +718,9 @@ export class MqttSession extends EventEmitter<MqttSessionEvents> {
     if (options.password !== undefined) {
       clientOptions.password = options.password;
     }
+    if (options.passwordFile !== undefined) {
+      clientOptions.password = readPasswordFile(options.passwordFile);
+    }
     if (options.will) {
       const will =
         typeof options.will === 'function' ? options.will() : options.will;
@@ -808,24 +819,33 @@ interface TlsMaterial {
 }
 
 function readTlsFiles(options: MqttSessionOptions): TlsMaterial {
-  const read = (name: string, path: string | undefined): Buffer | undefined => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-      throw new MqttSessionError(
-        MqttErrorCode.ConfigInvalid,
-        `MQTT options: cannot read ${name} ${path} (${code})`,
-        code,
-      );
-    }
-  };
+  const read = (name: string, path: string | undefined) =>
+    path === undefined ? undefined : readOptionFile(name, path);
   return {
     ca: read('caFile', options.caFile),
     cert: read('certFile', options.certFile),
     key: read('keyFile', options.keyFile),
   };
+}
+
+/** The password file's first line (a trailing newline is not part of it). */
+function readPasswordFile(path: string): string {
+  return readOptionFile('passwordFile', path)
+    .toString('utf8')
+    .split(/\r?\n/)[0];
+}
+
+function readOptionFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+    throw new MqttSessionError(
+      MqttErrorCode.ConfigInvalid,
+      `MQTT options: cannot read ${name} ${path} (${code})`,
+      code,
+    );
+  }
 }
 
 function publishProperties(
