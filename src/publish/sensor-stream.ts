@@ -161,7 +161,10 @@ export class SensorStream {
     this.chain(() => this.sendStatus('offline'));
   }
 
-  /** The status message's content now, its rates since the last call. */
+  /**
+   * The status message's content now, its rates since the last status sent
+   * (building one, e.g. for the will, does not restart the rate window).
+   */
   status(state: 'online' | 'offline'): SensorStatus {
     const pipeline = this.pipeline;
     const nowMs = Date.now();
@@ -170,11 +173,6 @@ export class SensorStream {
       ((pipeline.frames - this.lastRate.frames) * 1000) / elapsedMs;
     const wireBytesPerSec =
       ((pipeline.wireBytes - this.lastRate.wireBytes) * 1000) / elapsedMs;
-    this.lastRate = {
-      atMs: nowMs,
-      frames: pipeline.frames,
-      wireBytes: pipeline.wireBytes,
-    };
     const outbox = this.outbox?.counters();
     const publisher = this.publisher?.counters;
     const memory = process.memoryUsage();
@@ -259,7 +257,14 @@ export class SensorStream {
   }
 
   private async sendStatus(state: 'online' | 'offline'): Promise<void> {
-    await this.publisher?.publishStatus(this.status(state));
+    const status = this.status(state);
+    const pipeline = this.pipeline;
+    this.lastRate = {
+      atMs: Date.now(),
+      frames: pipeline.frames,
+      wireBytes: pipeline.wireBytes,
+    };
+    await this.publisher?.publishStatus(status);
   }
 
   /** Run `step` after every publication queued before it. */
