@@ -61,28 +61,16 @@ while [ "$#" -gt 0 ]; do
   shift
 done
 
-for dir in "$PREFIX" "$CONFIG_DIR"; do
-  if [[ "$dir" != /* || "$dir" == / || "$dir" == *' '* ]]; then
-    echo "install: E_ARG_INVALID: $dir must be an absolute path, not /" >&2
-    exit 2
-  fi
-done
-if [ -n "$ROOT" ]; then
-  ROOT="$(cd "$ROOT" 2>/dev/null && pwd)" || {
-    echo "install: E_ARG_INVALID: --root directory does not exist" >&2
-    exit 2
-  }
-fi
-
 say() { echo "install: $*"; }
 fail() {
   echo "install: $*" >&2
   exit 1
 }
 
-# quote and run (or only print, under --dry-run).
-# shellcheck source=lib/dry-run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/dry-run.sh"
+# quote, run (or only print, under --dry-run) and check_layout_args.
+# shellcheck source=lib/deploy-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/deploy-common.sh"
+check_layout_args install
 
 # Writes stdin to ROOT+PATH with MODE unless it already holds exactly that.
 # Returns 0 when it wrote (or would write), 1 when nothing changed.
@@ -161,7 +149,7 @@ fi
 # What a release holds: the runtime build only (no sources, no tests).
 RELEASE_FILES=(package.json package-lock.json README.md dist/src bin board
   proto scripts/prepare-mirror.sh scripts/install.sh scripts/uninstall.sh
-  scripts/lib/dry-run.sh systemd)
+  scripts/lib/deploy-common.sh systemd)
 present=()
 for item in "${RELEASE_FILES[@]}"; do
   [ -e "$SRC_DIR/$item" ] && present+=("$item")

@@ -62,8 +62,8 @@ fi
 note() { echo "prepare-mirror: $IFACE: $*"; }
 
 # quote and run (or only print, under --dry-run).
-# shellcheck source=lib/dry-run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/dry-run.sh"
+# shellcheck source=lib/deploy-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/deploy-common.sh"
 
 # Writes a value to a /proc/sys file unless it already holds it.
 set_sysctl_file() {

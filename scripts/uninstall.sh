@@ -53,18 +53,6 @@ while [ "$#" -gt 0 ]; do
   shift
 done
 
-for dir in "$PREFIX" "$CONFIG_DIR"; do
-  if [[ "$dir" != /* || "$dir" == / || "$dir" == *' '* ]]; then
-    echo "uninstall: E_ARG_INVALID: $dir must be an absolute path, not /" >&2
-    exit 2
-  fi
-done
-if [ -n "$ROOT" ]; then
-  ROOT="$(cd "$ROOT" 2>/dev/null && pwd)" || {
-    echo "uninstall: E_ARG_INVALID: --root directory does not exist" >&2
-    exit 2
-  }
-fi
 [ "$DRY_RUN" -eq 1 ] || [ -n "$ROOT" ] || [ "$(id -u)" -eq 0 ] || {
   echo "uninstall: E_NOT_ROOT: run as root (or with --dry-run)" >&2
   exit 1
@@ -72,9 +60,10 @@ fi
 
 say() { echo "uninstall: $*"; }
 
-# quote and run (or only print, under --dry-run).
-# shellcheck source=lib/dry-run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/dry-run.sh"
+# quote, run (or only print, under --dry-run) and check_layout_args.
+# shellcheck source=lib/deploy-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/deploy-common.sh"
+check_layout_args uninstall
 
 # Removes ROOT+PATH if it exists.
 remove() {
