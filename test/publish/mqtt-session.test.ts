@@ -817,11 +817,15 @@ async function observe(t: Test, url: string, filter: string): Promise<Watcher> {
   });
   t.teardown(() => client.end(true));
   const seen: IPublishPacket[] = [];
+  // A message can arrive before the test asks for it (the broker may
+  // deliver before the publisher's PUBACK): it waits here for `next`.
+  const unclaimed: IPublishPacket[] = [];
   const waiters: { topic: string; resolve: (p: IPublishPacket) => void }[] = [];
   client.on('message', (_topic, _payload, packet) => {
     seen.push(packet);
     const index = waiters.findIndex((w) => w.topic === packet.topic);
     if (index >= 0) waiters.splice(index, 1)[0].resolve(packet);
+    else unclaimed.push(packet);
   });
   await client.subscribeAsync(filter, { qos: 1 });
   return {
@@ -829,8 +833,19 @@ async function observe(t: Test, url: string, filter: string): Promise<Watcher> {
     seen,
     next: (topic) =>
       new Promise((resolve, reject) => {
-        waiters.push({ topic, resolve });
-        setTimeout(() => reject(new Error(`nothing on ${topic}`)), WAIT_MS);
+        const index = unclaimed.findIndex((p) => p.topic === topic);
+        if (index >= 0) {
+          resolve(unclaimed.splice(index, 1)[0]);
+          return;
+        }
+        const waiter = { topic, resolve };
+        waiters.push(waiter);
+        setTimeout(() => {
+          const at = waiters.indexOf(waiter);
+          if (at < 0) return;
+          waiters.splice(at, 1);
+          reject(new Error(`nothing on ${topic}`));
+        }, WAIT_MS);
       }),
   };
 }
