@@ -144,6 +144,9 @@ export class FlowSummarizer {
       flowId,
       protocol: record.protocol,
       servicePort: hasPorts ? record.serverPort : 0,
+      clientPort: hasPorts ? record.clientPort : -1,
+      clientAddress: record.clientAddr,
+      serverAddress: record.serverAddr,
       firstUs: Math.max(record.firstUs, this.intervalStartUs),
       lastUs: Math.min(record.lastUs, endUs),
       clientPackets,
@@ -220,6 +223,7 @@ export class FlowSummarizer {
         firstUs: traffic.firstUs,
         lastUs: traffic.lastUs,
         communityIds: [],
+        sampleFlow: null,
       };
       device.peers.set(key, peer);
     }
@@ -236,6 +240,14 @@ export class FlowSummarizer {
       if (!peer.communityIds.includes(communityId)) {
         peer.communityIds.push(communityId);
       }
+      if (peer.sampleFlow === null && traffic.clientPort >= 0) {
+        peer.sampleFlow = {
+          deviceAddress: deviceIsClient
+            ? traffic.clientAddress
+            : traffic.serverAddress,
+          clientPort: traffic.clientPort,
+        };
+      }
     }
   }
 }
@@ -247,6 +259,10 @@ interface FlowTraffic {
   flowId: number;
   protocol: number;
   servicePort: number;
+  /** -1 for protocols without ports. */
+  clientPort: number;
+  clientAddress: string;
+  serverAddress: string;
   firstUs: number;
   lastUs: number;
   clientPackets: number;

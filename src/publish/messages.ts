@@ -3,9 +3,17 @@
  * plain records to protobuf bytes and decoders back for subscribers. The
  * only code that touches the generated classes in src/gen/.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+
 import type { DeviceReport } from '../inventory/device.js';
 import { spansight } from '../gen/spansight.js';
-import type { AlertRecord, DeviceFlowSummary, PeerSummary } from './records.js';
+import { communityId } from '../flows/community-id.js';
+import type {
+  AlertRecord,
+  DeviceFlowSummary,
+  PeerSummary,
+  SampleFlow,
+} from './records.js';
 import {
   bytesToHex,
   formatIp,
@@ -20,6 +28,18 @@ import {
 } from './wire-text.js';
 
 import pb = spansight.v1;
+
+/**
+ * Bodies at least this long travel deflated (the schema's `deflated`
+ * field) when that makes the message smaller; a short message gains too
+ * little to be worth a subscriber's inflate.
+ */
+export const DEFLATE_MIN_BYTES = 256;
+/**
+ * A deflated body inflating beyond this is refused: the largest message
+ * the sensor sends (500 device summaries of 256 peers) stays far below.
+ */
+export const INFLATED_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Identity and order of one message; carried by every top-level message. */
 export interface MessageHeader {
@@ -212,7 +232,7 @@ export function encodeDevices(
   const strings = new StringTable();
   const wireDevices = devices.map((device) => deviceToWire(device, strings));
   const isSinglePart = snapshot.part === 1 && snapshot.parts === 1;
-  return pb.Devices.encode({
+  return encodeCompact(pb.Devices, {
     header: headerToWire(header),
     kind:
       kind === 'snapshot'
@@ -223,7 +243,7 @@ export function encodeDevices(
     snapshotPart: isSinglePart ? 0 : snapshot.part,
     snapshotParts: isSinglePart ? 0 : snapshot.parts,
     strings: strings.values,
-  }).finish();
+  });
 }
 
 /**
@@ -239,12 +259,13 @@ export function encodeFlows(
     summaries.length > 0
       ? summaries[0].intervalEndUs - summaries[0].intervalStartUs
       : 0;
-  return pb.Flows.encode({
+  return encodeCompact(pb.Flows, {
     header: headerToWire(header),
     intervalStartUs: baseStartUs,
     intervalDurationUs: baseDurationUs,
     devices: summaries.map((summary) => {
       const durationUs = summary.intervalEndUs - summary.intervalStartUs;
+      const deviceAddress = commonSampleAddress(summary.peers);
       const wire: pb.DeviceFlows.$Properties = {
         device: deviceKeyToWire(summary.deviceId),
         intervalStartOffsetUs: summary.intervalStartUs - baseStartUs,
@@ -252,13 +273,15 @@ export function encodeFlows(
         omittedPackets: summary.omittedPackets,
         omittedBytes: summary.omittedBytes,
         peers: summary.peers.map((peer) =>
-          peerToWire(peer, summary.intervalStartUs),
+          peerToWire(peer, summary.intervalStartUs, deviceAddress),
         ),
       };
       if (durationUs !== baseDurationUs) wire.intervalDurationUs = durationUs;
+      const deviceIp = deviceAddress === null ? null : parseIp(deviceAddress);
+      if (deviceIp !== null) wire.deviceIp = deviceIp;
       return wire;
     }),
-  }).finish();
+  });
 }
 
 /** Encode an alerts message (topic `alerts`). */
@@ -266,7 +289,7 @@ export function encodeAlerts(
   header: MessageHeader,
   alerts: AlertRecord[],
 ): Uint8Array {
-  return pb.Alerts.encode({
+  return encodeCompact(pb.Alerts, {
     header: headerToWire(header),
     alerts: alerts.map((alert) => {
       const severity = SEVERITY.toWire(alert.severity);
@@ -280,7 +303,7 @@ export function encodeAlerts(
       if (severity === 0) wire.severityText = alert.severity;
       return wire;
     }),
-  }).finish();
+  });
 }
 
 /** Encode a control request (topic `control`), e.g. a rebirth request. */
@@ -342,6 +365,52 @@ export function deviceReportOf(record: DeviceReport): DeviceReport {
 
 /** A schema violation found while decoding; wrapped into MessageError. */
 class WireError extends Error {}
+
+/** The fields every message with a `deflated` body has. */
+interface DeflatableProperties {
+  header?: pb.Header.$Properties | null;
+  deflated?: Uint8Array | null;
+}
+
+/**
+ * Encode `wire`, or its header with the rest deflated when that is
+ * smaller (see `deflated` in the schema).
+ */
+function encodeCompact<P extends DeflatableProperties>(
+  type: { encode(message: P): { finish(): Uint8Array } },
+  wire: NoInfer<P>,
+): Uint8Array {
+  const plain = type.encode(wire).finish();
+  if (plain.length < DEFLATE_MIN_BYTES) return plain;
+  const body = type.encode({ ...wire, header: null }).finish();
+  const deflated = deflateRawSync(body);
+  const headerOnly: DeflatableProperties = { header: wire.header, deflated };
+  const compact = type.encode(headerOnly as P).finish();
+  return compact.length < plain.length ? compact : plain;
+}
+
+/** Decode a message, inflating its body when it travelled deflated. */
+function decodeCompact<M extends DeflatableProperties>(
+  type: { decode(bytes: Uint8Array): M },
+  bytes: Uint8Array,
+): M {
+  const outer = type.decode(bytes);
+  if (outer.deflated == null || outer.deflated.length === 0) return outer;
+  let body: Uint8Array;
+  try {
+    body = inflateRawSync(outer.deflated, {
+      maxOutputLength: INFLATED_MAX_BYTES,
+    });
+  } catch (error) {
+    throw new WireError(`deflated body: ${(error as Error).message}`);
+  }
+  const inner = type.decode(body);
+  if (inner.deflated != null && inner.deflated.length > 0) {
+    throw new WireError('a deflated body holds another');
+  }
+  inner.header = outer.header;
+  return inner;
+}
 
 /** Two-way map between a string union and a protobuf enum. */
 class EnumMap<T extends string> {
@@ -807,6 +876,7 @@ function recordFromWire(
 function peerToWire(
   peer: PeerSummary,
   intervalStartUs: number,
+  deviceAddress: string | null,
 ): pb.PeerFlows.$Properties {
   const wire: pb.PeerFlows.$Properties = {
     protocol: peer.protocol,
@@ -825,13 +895,72 @@ function peerToWire(
   if (ip !== null) wire.peerIp = ip;
   else wire.peerText = peer.peerAddress;
 
+  const sample = peer.sampleFlow;
+  if (sample !== null) {
+    wire.sampleClientPort = sample.clientPort;
+    if (sample.deviceAddress !== deviceAddress) {
+      const sampleIp = parseIp(sample.deviceAddress);
+      if (sampleIp !== null) wire.sampleDeviceIp = sampleIp;
+      else wire.sampleDeviceText = sample.deviceAddress;
+    }
+  }
+
+  // A Community ID the sample flow reproduces costs 2 bytes of port
+  // instead of 22 of digest: the subscriber computes it.
+  const isDerived =
+    sample !== null &&
+    peer.communityIds.length === 1 &&
+    sampleCommunityId(peer, sample) === peer.communityIds[0];
+  if (isDerived) return wire;
   const digests = peer.communityIds.map(parseCommunityId);
-  if (digests.every((digest) => digest !== null)) {
+  if (digests.length > 0 && digests.every((digest) => digest !== null)) {
     wire.communityIdSha1 = digests as Uint8Array[];
-  } else {
+  } else if (digests.length > 0 || sample !== null) {
+    // Text, present even when empty: an empty list is then not derived.
     wire.communityIdsText = { values: peer.communityIds };
   }
   return wire;
+}
+
+/** The device address most of a device's sample flows share, if any. */
+function commonSampleAddress(peers: PeerSummary[]): string | null {
+  const counts = new Map<string, number>();
+  let best: string | null = null;
+  let bestCount = 0;
+  for (const peer of peers) {
+    if (peer.sampleFlow === null) continue;
+    const address = peer.sampleFlow.deviceAddress;
+    const count = (counts.get(address) ?? 0) + 1;
+    counts.set(address, count);
+    if (count > bestCount && parseIp(address) !== null) {
+      best = address;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * The Community ID v1 (seed 0) of a peer row's sample flow, or null when
+ * its addresses have no binary form.
+ */
+function sampleCommunityId(
+  peer: PeerSummary,
+  sample: SampleFlow,
+): string | null {
+  const device = parseIp(sample.deviceAddress);
+  const other = parseIp(peer.peerAddress);
+  if (device === null || other === null || device.length !== other.length) {
+    return null;
+  }
+  return communityId({
+    ipVersion: device.length === 4 ? 4 : 6,
+    proto: peer.protocol,
+    srcAddr: peer.deviceIsClient ? device : other,
+    dstAddr: peer.deviceIsClient ? other : device,
+    srcPort: sample.clientPort,
+    dstPort: peer.servicePort,
+  });
 }
 
 function decodeStatus(bytes: Uint8Array): DecodedMessage {
@@ -881,7 +1010,7 @@ function decodeStatus(bytes: Uint8Array): DecodedMessage {
 }
 
 function decodeDevices(bytes: Uint8Array): DecodedMessage {
-  const wire = pb.Devices.decode(bytes);
+  const wire = decodeCompact(pb.Devices, bytes);
   const header = headerFromWire(wire.header);
   let kind: DevicesKind;
   if (wire.kind === pb.DevicesKind.DEVICES_KIND_SNAPSHOT) kind = 'snapshot';
@@ -901,7 +1030,7 @@ function decodeDevices(bytes: Uint8Array): DecodedMessage {
 }
 
 function decodeFlows(bytes: Uint8Array): DecodedMessage {
-  const wire = pb.Flows.decode(bytes);
+  const wire = decodeCompact(pb.Flows, bytes);
   const header = headerFromWire(wire.header);
   const baseStartUs = toNumber(wire.intervalStartUs);
   const baseDurationUs = toNumber(wire.intervalDurationUs);
@@ -915,12 +1044,16 @@ function decodeFlows(bytes: Uint8Array): DecodedMessage {
         device.intervalDurationUs == null
           ? baseDurationUs
           : toNumber(device.intervalDurationUs);
+      const deviceAddress =
+        device.deviceIp != null && device.deviceIp.length > 0
+          ? ipFromWire(device.deviceIp)
+          : null;
       return {
         deviceId: deviceKeyFromWire(device.device),
         intervalStartUs,
         intervalEndUs: intervalStartUs + durationUs,
         peers: list(device.peers, (peer) =>
-          peerFromWire(peer, intervalStartUs),
+          peerFromWire(peer, intervalStartUs, deviceAddress),
         ),
         peersOmitted: device.peersOmitted ?? 0,
         omittedPackets: toNumber(device.omittedPackets),
@@ -933,9 +1066,10 @@ function decodeFlows(bytes: Uint8Array): DecodedMessage {
 function peerFromWire(
   wire: pb.PeerFlows.$Properties,
   intervalStartUs: number,
+  deviceAddress: string | null,
 ): PeerSummary {
   const firstUs = intervalStartUs + toNumber(wire.firstOffsetUs);
-  return {
+  const peer: PeerSummary = {
     peerAddress: wire.peerText ?? ipFromWire(wire.peerIp ?? EMPTY_BYTES),
     protocol: wire.protocol ?? 0,
     servicePort: wire.servicePort ?? 0,
@@ -948,20 +1082,44 @@ function peerFromWire(
     bytesReceived: toNumber(wire.bytesReceived),
     firstUs,
     lastUs: firstUs + toNumber(wire.lastOffsetUs),
-    communityIds:
-      wire.communityIdsText != null
-        ? list(wire.communityIdsText.values)
-        : list(wire.communityIdSha1, (digest) => {
-            if (digest.length !== 20) {
-              throw new WireError(`community id of ${digest.length} bytes`);
-            }
-            return formatCommunityId(digest);
-          }),
+    communityIds: [],
+    sampleFlow: sampleFlowFromWire(wire, deviceAddress),
   };
+  if (wire.communityIdsText != null) {
+    peer.communityIds = list(wire.communityIdsText.values);
+  } else if (wire.communityIdSha1 != null && wire.communityIdSha1.length) {
+    peer.communityIds = wire.communityIdSha1.map((digest) => {
+      if (digest.length !== 20) {
+        throw new WireError(`community id of ${digest.length} bytes`);
+      }
+      return formatCommunityId(digest);
+    });
+  } else if (peer.sampleFlow !== null) {
+    const derived = sampleCommunityId(peer, peer.sampleFlow);
+    if (derived === null) throw new WireError('sample flow without address');
+    peer.communityIds = [derived];
+  }
+  return peer;
+}
+
+function sampleFlowFromWire(
+  wire: pb.PeerFlows.$Properties,
+  deviceAddress: string | null,
+): SampleFlow | null {
+  if (wire.sampleClientPort == null) return null;
+  let address = deviceAddress;
+  if (wire.sampleDeviceText != null) address = wire.sampleDeviceText;
+  else if (wire.sampleDeviceIp != null && wire.sampleDeviceIp.length > 0) {
+    address = ipFromWire(wire.sampleDeviceIp);
+  }
+  if (address === null) {
+    throw new WireError('sample flow without the device address');
+  }
+  return { deviceAddress: address, clientPort: wire.sampleClientPort };
 }
 
 function decodeAlerts(bytes: Uint8Array): DecodedMessage {
-  const wire = pb.Alerts.decode(bytes);
+  const wire = decodeCompact(pb.Alerts, bytes);
   const header = headerFromWire(wire.header);
   return {
     topic: 'alerts',

@@ -25,6 +25,19 @@ export interface PeerSummary {
   lastUs: number;
   /** A Community ID v1 string of a flow counted, to join with IDS logs. */
   communityIds: string[];
+  /**
+   * The flow behind `communityIds[0]` where ports name it (TCP, UDP,
+   * SCTP): the device's address and the client's port, which with the
+   * peer, protocol and service port above make its 5-tuple. Null for
+   * other protocols.
+   */
+  sampleFlow: SampleFlow | null;
+}
+
+/** What a peer row lacks to name one of its flows by 5-tuple. */
+export interface SampleFlow {
+  deviceAddress: string;
+  clientPort: number;
 }
 
 /** One device's traffic in one summary interval, aggregated by peer. */
