@@ -37,6 +37,35 @@ export const CdpCapability = {
   TwoPortMacRelay: 0x400,
 } as const;
 
+/** Stable names of the capability bits, bit 0 first (as `CdpCapability`). */
+const CDP_CAPABILITY_NAMES = [
+  'router',
+  'transparent_bridge',
+  'source_route_bridge',
+  'switch',
+  'host',
+  'igmp',
+  'repeater',
+  'phone',
+  'remotely_managed',
+  'cvta_phone_port',
+  'two_port_mac_relay',
+] as const;
+
+/**
+ * Names of the capability bits set in `bits` (`CdpInfo.capabilities`), in
+ * bit order: `router`, `switch`, `host`, `phone`... None for -1 (no
+ * capabilities TLV).
+ */
+export function cdpCapabilityNames(bits: number): string[] {
+  const names: string[] = [];
+  if (bits < 0) return names;
+  for (let bit = 0; bit < CDP_CAPABILITY_NAMES.length; bit++) {
+    if (bits & (1 << bit)) names.push(CDP_CAPABILITY_NAMES[bit]);
+  }
+  return names;
+}
+
 /** What one CDP packet says about the sender. Absent: '', -1 or empty. */
 export interface CdpInfo {
   /** CDP version from the header (1 or 2). */

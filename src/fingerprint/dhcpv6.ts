@@ -162,6 +162,27 @@ export function parseDhcpv6(
   return info;
 }
 
+/**
+ * A message a client sends (RFC 8415 section 7.3): Solicit, Request,
+ * Confirm, Renew, Rebind, Release, Decline or Information-request. Its
+ * Client Identifier names the sender; in a server's message, the addressee.
+ */
+export function isDhcpv6ClientMessage(messageType: number): boolean {
+  switch (messageType) {
+    case Dhcpv6MessageType.Solicit:
+    case Dhcpv6MessageType.Request:
+    case Dhcpv6MessageType.Confirm:
+    case Dhcpv6MessageType.Renew:
+    case Dhcpv6MessageType.Rebind:
+    case Dhcpv6MessageType.Release:
+    case Dhcpv6MessageType.Decline:
+    case Dhcpv6MessageType.InformationRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
 function isRelay(messageType: number): boolean {
   return (
     messageType === Dhcpv6MessageType.RelayForw ||

@@ -46,6 +46,14 @@ export interface DicomRoleSelection {
   isScp: boolean;
 }
 
+/** One presentation context of a request (PS3.8 9.3.2.2). */
+export interface DicomRequestedContext {
+  /** Presentation context id: odd, 1-255. */
+  id: number;
+  /** The context's abstract syntax UID, '' when it had none. */
+  abstractSyntax: string;
+}
+
 /**
  * A user identity sub-item seen in clear text. Only its type is kept: the
  * user name, passcode or token is never read into memory.
@@ -81,6 +89,13 @@ export interface DicomAssociate {
   acceptedContextCount: number;
   /** RQ: abstract syntax UIDs proposed, distinct, in first-seen order. */
   abstractSyntaxes: string[];
+  /**
+   * RQ: each presentation context proposed, in order; an AC names only
+   * context ids, so its abstract syntaxes come from these.
+   */
+  requestedContexts: DicomRequestedContext[];
+  /** AC: ids of the presentation contexts accepted (result 0), in order. */
+  acceptedContextIds: number[];
   /** Transfer syntax UIDs proposed (RQ) or chosen (AC), distinct. */
   transferSyntaxes: string[];
   implementationClassUid: string;
@@ -114,6 +129,8 @@ export const MAX_ASSOCIATE_ITEMS = 160;
 export const MAX_SUB_ITEMS = 64;
 /** Distinct abstract syntaxes kept (PS3.8 allows 128 contexts). */
 export const MAX_ABSTRACT_SYNTAXES = 128;
+/** Requested contexts and accepted context ids kept, each. */
+export const MAX_PRESENTATION_CONTEXTS = 128;
 export const MAX_TRANSFER_SYNTAXES = 64;
 export const MAX_ROLE_SELECTIONS = 32;
 /** UIDs are at most 64 characters (PS3.5 section 9.1). */
@@ -246,6 +263,8 @@ function parseAssociate(
     presentationContextCount: 0,
     acceptedContextCount: 0,
     abstractSyntaxes: [],
+    requestedContexts: [],
+    acceptedContextIds: [],
     transferSyntaxes: [],
     implementationClassUid: '',
     implementationVersion: '',
@@ -320,6 +339,12 @@ function readRequestContext(
   assoc: DicomAssociate,
 ): void {
   assoc.presentationContextCount++;
+  // Id, three reserved bytes, then sub-items: a shorter item holds none.
+  if (end - off < 4) return;
+  const context: DicomRequestedContext = { id: buf[off], abstractSyntax: '' };
+  if (assoc.requestedContexts.length < MAX_PRESENTATION_CONTEXTS) {
+    assoc.requestedContexts.push(context);
+  }
   let cursor = off + 4;
   for (let n = 0; n < MAX_SUB_ITEMS && end - cursor >= ITEM_HDR_BYTES; n++) {
     const type = buf[cursor];
@@ -330,7 +355,7 @@ function readRequestContext(
       return;
     }
     if (type === Item.AbstractSyntax) {
-      addUid(
+      const uid = addUid(
         buf,
         valueOff,
         valueEnd,
@@ -338,6 +363,8 @@ function readRequestContext(
         MAX_ABSTRACT_SYNTAXES,
         assoc,
       );
+      // One abstract syntax per context (PS3.8 9.3.2.2.1): the first counts.
+      if (context.abstractSyntax === '') context.abstractSyntax = uid;
     } else if (type === Item.TransferSyntax) {
       addUid(
         buf,
@@ -365,7 +392,12 @@ function readAcceptContext(
     return;
   }
   const isAccepted = buf[off + 2] === 0;
-  if (isAccepted) assoc.acceptedContextCount++;
+  if (isAccepted) {
+    assoc.acceptedContextCount++;
+    if (assoc.acceptedContextIds.length < MAX_PRESENTATION_CONTEXTS) {
+      assoc.acceptedContextIds.push(buf[off]);
+    }
+  }
   const cursor = off + 4;
   if (end - cursor < ITEM_HDR_BYTES) return;
   const valueOff = cursor + ITEM_HDR_BYTES;
@@ -469,6 +501,7 @@ function readRoleSelection(
   });
 }
 
+/** Add the UID at `buf[off .. end)` to `list` if new; returns the UID. */
 function addUid(
   buf: Uint8Array,
   off: number,
@@ -476,10 +509,11 @@ function addUid(
   list: string[],
   maxEntries: number,
   assoc: DicomAssociate,
-): void {
+): string {
   const uid = boundedUid(buf, off, end, assoc);
-  if (uid === '' || list.includes(uid)) return;
+  if (uid === '' || list.includes(uid)) return uid;
   if (list.length < maxEntries) list.push(uid);
+  return uid;
 }
 
 /** A UID value, '' (with an anomaly) when longer than PS3.5 allows. */

@@ -44,6 +44,35 @@ export const LldpCapability = {
   TwoPortMacRelay: 1 << 10,
 } as const;
 
+/** Stable names of the capability bits, bit 0 first (802.1AB clause 8). */
+const LLDP_CAPABILITY_NAMES = [
+  'other',
+  'repeater',
+  'bridge',
+  'wlan_access_point',
+  'router',
+  'telephone',
+  'docsis_cable_device',
+  'station_only',
+  'c_vlan',
+  's_vlan',
+  'two_port_mac_relay',
+] as const;
+
+/**
+ * Names of the capability bits set in `bits` (a `capabilitiesEnabled` or
+ * `capabilitiesSupported` map), in bit order: `bridge`, `router`,
+ * `telephone`, `station_only`... None for -1 (no capabilities TLV).
+ */
+export function lldpCapabilityNames(bits: number): string[] {
+  const names: string[] = [];
+  if (bits < 0) return names;
+  for (let bit = 0; bit < LLDP_CAPABILITY_NAMES.length; bit++) {
+    if (bits & (1 << bit)) names.push(LLDP_CAPABILITY_NAMES[bit]);
+  }
+  return names;
+}
+
 /** LLDP-MED inventory (TIA-1057 subtypes 5-11), '' for each absent. */
 export interface LldpMedInventory {
   /** Device class: 1-3 endpoint classes, 4 network connectivity; -1. */

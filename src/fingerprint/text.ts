@@ -83,6 +83,16 @@ export function formatHex(
   return text;
 }
 
+/** `aa:bb:cc:dd:ee:ff` (lower case) as 6 bytes; null for any other text. */
+export function parseMac(text: string): Uint8Array | null {
+  if (!/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/.test(text)) return null;
+  const mac = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) {
+    mac[i] = parseInt(text.slice(i * 3, i * 3 + 2), 16);
+  }
+  return mac;
+}
+
 /** A 6-byte MAC at `off` as `aa:bb:cc:dd:ee:ff`; the caller checks bounds. */
 export function formatMac(buf: Uint8Array, off: number): string {
   return formatHexColons(buf, off, off + 6);

@@ -2,6 +2,9 @@
  * One device of the inventory: what identifies it, every fingerprint seen,
  * and its report form. Every set is capped; evictions are counted.
  */
+import { cdpCapabilityNames } from '../fingerprint/cdp.js';
+import type { DicomRequestedContext } from '../fingerprint/dicom.js';
+import { lldpCapabilityNames } from '../fingerprint/lldp.js';
 import type {
   Classification,
   CompiledCatalog,
@@ -17,6 +20,8 @@ export const DEVICE_LIMITS = {
   names: 16,
   serverPorts: 32,
   medical: 8,
+  /** One association's worth: PS3.8 allows 128 presentation contexts. */
+  abstractSyntaxes: 128,
   findings: 16,
 } as const;
 
@@ -27,6 +32,13 @@ export interface DicomIdentity {
   implementationVersion: string;
   /** "scu" when the device asked for the association, "scp" when it accepted. */
   role: string;
+}
+
+/** The presentation contexts of a device's last association request. */
+export interface DicomRequest {
+  /** The flow it was sent on: the accept must come back on the same one. */
+  flowId: number;
+  contexts: DicomRequestedContext[];
 }
 
 export interface Hl7Identity {
@@ -101,6 +113,10 @@ export class Device {
   dhcpVendorClass: string | null = null;
   dhcpHostname: string | null = null;
   dhcpv6VendorClass: string | null = null;
+  // Limitation: the DUID is not in the report or the published device
+  // record, which have no DHCPv6 field yet.
+  /** Client DUID (RFC 8415 section 11) as hex, from its last DHCPv6 message. */
+  dhcpv6Duid: string | null = null;
   readonly ja3 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly ja4 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly sni = new CappedSet<string>(DEVICE_LIMITS.names);
@@ -130,6 +146,15 @@ export class Device {
   readonly wsdTypes = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly wsdScopes = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly dicom = new Map<string, DicomIdentity>();
+  /**
+   * Abstract syntaxes (SOP classes) of DICOM associations: `scu:` + a UID
+   * the device proposed as requestor, `scp:` + one it accepted.
+   */
+  readonly dicomAbstractSyntaxes = new CappedSet<string>(
+    DEVICE_LIMITS.abstractSyntaxes,
+  );
+  /** Held until the peer's accept says which contexts it took. */
+  dicomRequest: DicomRequest | null = null;
   readonly hl7 = new Map<string, Hl7Identity>();
   readonly medicalHints = new CappedSet<string>(DEVICE_LIMITS.medical);
   readonly hintVendors = new CappedSet<string>(DEVICE_LIMITS.medical);
@@ -229,9 +254,15 @@ export class Device {
       'lldp.systemDescription': stringField(this.lldp, 'systemDescription'),
       'lldp.medManufacturer': stringField(this.lldp, 'medManufacturer'),
       'lldp.medModel': stringField(this.lldp, 'medModel'),
+      'lldp.capabilities': lldpCapabilityNames(
+        numberField(this.lldp, 'capabilitiesEnabled'),
+      ),
       mudUrl: optional(this.mudUrl),
       'cdp.platform': stringField(this.cdp, 'platform'),
       'cdp.softwareVersion': stringField(this.cdp, 'softwareVersion'),
+      'cdp.capabilities': cdpCapabilityNames(
+        numberField(this.cdp, 'capabilities'),
+      ),
       'nbns.name': this.nbnsNames.values(),
       'wsd.type': this.wsdTypes.values(),
       'dicom.implementationClassUid': dicom.map(
@@ -242,6 +273,7 @@ export class Device {
         d.role === 'scu' ? [d.callingAe] : [d.calledAe],
       ),
       'dicom.role': dicom.map((d) => d.role),
+      'dicom.abstractSyntax': this.dicomAbstractSyntaxes.values(),
       'hl7.sendingApplication': hl7.map((h) => h.sendingApplication),
       'hl7.sendingFacility': hl7.map((h) => h.sendingFacility),
       'hint.vendor': this.hintVendors.values(),
@@ -337,6 +369,15 @@ function stringField(
 ): string[] {
   const value = record?.[key];
   return typeof value === 'string' && value !== '' ? [value] : [];
+}
+
+/** A numeric field of a protocol record, -1 when absent. */
+function numberField(
+  record: Record<string, unknown> | null,
+  key: string,
+): number {
+  const value = record?.[key];
+  return typeof value === 'number' ? value : -1;
 }
 
 function isoTime(timeUs: number): string {

@@ -8,7 +8,12 @@ import { Layer, TcpFlag, type DecodedPacket } from '../decode/packet.js';
 import type { FlowTable } from '../flows/flow-table.js';
 import { parseCdp } from '../fingerprint/cdp.js';
 import { parseDhcp } from '../fingerprint/dhcp.js';
-import { parseDhcpv6 } from '../fingerprint/dhcpv6.js';
+import {
+  isDhcpv6ClientMessage,
+  parseDhcpv6,
+  type Duid,
+} from '../fingerprint/dhcpv6.js';
+import { DicomPduType } from '../fingerprint/dicom.js';
 import { parseDns, summarizeMdns } from '../fingerprint/dns.js';
 import { parseHttpRequest } from '../fingerprint/http-request.js';
 import { ja3 } from '../fingerprint/ja3.js';
@@ -21,7 +26,7 @@ import {
   StreamPrefixStatus,
   StreamPrefixTable,
 } from '../fingerprint/stream-prefix.js';
-import { formatIpv4, formatIpv6 } from '../fingerprint/text.js';
+import { formatIpv4, formatIpv6, parseMac } from '../fingerprint/text.js';
 import {
   QUIC_MIN_INITIAL_DATAGRAM_BYTES,
   QuicInitialStatus,
@@ -578,16 +583,7 @@ export class Inventory {
       return true;
     }
     if (dst === 546 || dst === 547) {
-      const info = parseDhcpv6(buf, off, end);
-      if (info !== null) {
-        this.hit(Extractor.Dhcpv6);
-        setMudUrl(device, info.mudUrl);
-        const vendorClass = info.vendorClass.join(' ');
-        if (vendorClass !== '' && device.dhcpv6VendorClass !== vendorClass) {
-          device.dhcpv6VendorClass = vendorClass;
-          device.isDirty = true;
-        }
-      }
+      this.observeDhcpv6(device, buf, off, end, vlan, timeUs);
       return true;
     }
     if (src === 5353 || dst === 5353 || src === 5355 || dst === 5355) {
@@ -700,6 +696,67 @@ export class Inventory {
     }
   }
 
+  // Limitation: a relayed message that a known router forwards from a
+  // public relay address has no sender device, so it is not read.
+  /**
+   * DHCPv6: a client message names its client by DUID. When a relay
+   * forwarded it, or a router (the sender is a host keyed by IP), the
+   * facts go to the MAC of an Ethernet link-layer DUID on the same VLAN,
+   * as DHCPv4 uses chaddr; a relayed one without such a DUID names no
+   * device. Otherwise, server messages included, they stay with the
+   * sender.
+   */
+  private observeDhcpv6(
+    sender: Device,
+    buf: Uint8Array,
+    off: number,
+    end: number,
+    vlan: number,
+    timeUs: number,
+  ): void {
+    const info = parseDhcpv6(buf, off, end);
+    if (info === null) return;
+    this.hit(Extractor.Dhcpv6);
+    const isClientMessage = isDhcpv6ClientMessage(info.messageType);
+    const duid = isClientMessage ? info.clientDuid : null;
+    // A DUID keeps the address of whichever interface it was made from
+    // (RFC 8415 section 11.2), so a direct sender outranks it. A relay is
+    // never the client; a host behind a router is, when nothing better.
+    let client: Device | null = sender;
+    if (isClientMessage && (info.relayHops > 0 || sender.mac === null)) {
+      const named = duid === null ? null : this.duidDevice(duid, vlan, timeUs);
+      client = named ?? (info.relayHops > 0 ? null : sender);
+    }
+    if (client === null) return;
+
+    setMudUrl(client, info.mudUrl);
+    const vendorClass = info.vendorClass.join(' ');
+    if (vendorClass !== '' && client.dhcpv6VendorClass !== vendorClass) {
+      client.dhcpv6VendorClass = vendorClass;
+      client.isDirty = true;
+    }
+    if (duid === null) return;
+    client.dhcpv6Duid = duid.hex;
+    addText(client, client.hostnames, info.fqdn);
+  }
+
+  /**
+   * The device of an Ethernet link-layer DUID (LLT or LL) on `vlan`,
+   * created if new; null when the DUID names no unicast Ethernet MAC.
+   */
+  private duidDevice(duid: Duid, vlan: number, timeUs: number): Device | null {
+    const isEthernetDuid =
+      (duid.type === 1 || duid.type === 3) && duid.hwType === 1;
+    if (!isEthernetDuid) return null;
+    const mac = parseMac(duid.linkLayerAddress);
+    if (mac === null || isGroupAddress(mac, 0)) return null;
+    const client = this.devices.byMac(mac, 0, vlan, timeUs);
+    if (client.packets === 0 && client.vendor === null) {
+      this.describeNewMac(client, mac, 0);
+    }
+    return client;
+  }
+
   /**
    * A router address from DHCP: the MAC holding it forwards for others, so
    * hosts behind it are keyed by IP from now on. Rare, so a scan is fine.
@@ -770,7 +827,7 @@ export class Inventory {
     if (state === Inspection.Done) return;
     if (state === Inspection.Hl7) {
       if (buf[packet.payloadOff] === MLLP_START_BLOCK) {
-        observeMedicalTcp(device, packet, buf);
+        observeMedicalTcp(device, packet, buf, flowId, null);
       }
       return;
     }
@@ -779,6 +836,7 @@ export class Inventory {
       packet,
       buf,
       flowId,
+      slot,
     );
   }
 
@@ -788,6 +846,7 @@ export class Inventory {
     packet: DecodedPacket,
     buf: Uint8Array,
     flowId: number,
+    slot: number,
   ): number {
     const off = packet.payloadOff;
     const end = off + packet.payloadBytes;
@@ -817,7 +876,14 @@ export class Inventory {
         return Inspection.Done;
       }
     }
-    if (!observeMedicalTcp(device, packet, buf)) return Inspection.Done;
+    // A DICOM accept is read against the request of the other direction.
+    const peer =
+      first === DicomPduType.AssociateAc
+        ? this.flowSender(flowId, ((slot / FLOW_STATE_WORDS) & 1) ^ 1)
+        : null;
+    if (!observeMedicalTcp(device, packet, buf, flowId, peer)) {
+      return Inspection.Done;
+    }
     this.hit(Extractor.Medical);
     return first === MLLP_START_BLOCK ? Inspection.Hl7 : Inspection.Done;
   }
@@ -874,6 +940,8 @@ export class Inventory {
         softwareVersion: info.softwareVersion,
         portId: info.portId,
         addresses: info.addresses,
+        // CdpCapability bits, -1 when absent: router, switch, phone...
+        capabilities: info.capabilities,
       };
       addText(device, device.hostnames, info.deviceId);
       device.isDirty = true;

@@ -3,7 +3,7 @@
  * DICOM association fields, the HL7 MSH header and vendor UDP hints.
  */
 import type { DecodedPacket } from '../decode/packet.js';
-import { parseDicomPdu } from '../fingerprint/dicom.js';
+import { parseDicomPdu, type DicomAssociate } from '../fingerprint/dicom.js';
 import { parseHl7Mllp } from '../fingerprint/hl7.js';
 import type { MedicalHint } from '../fingerprint/medical-hints.js';
 import { guessOs } from '../fingerprint/os-signatures.js';
@@ -50,6 +50,12 @@ function synShapeKey(packet: DecodedPacket): number {
   h ^=
     (packet.ipId === 0 ? 1 << 28 : 0) ^ (packet.tcpTsVal === 0 ? 1 << 29 : 0);
   h ^= packet.tcpUrgentPointer ^ (packet.payloadBytes > 0 ? 1 << 25 : 0);
+  // What else the signature reads: IP version, header length, quirks.
+  h ^= packet.ipVersion ^ (packet.tcpReservedBits << 4);
+  h = Math.imul(h ^ (packet.ipHdrBytes << 8), 31);
+  h ^= packet.ipv6FlowLabel !== 0 ? 1 << 24 : 0;
+  h ^=
+    (packet.tcpSeq === 0 ? 1 << 23 : 0) ^ (packet.tcpAck === 0 ? 1 << 22 : 0);
   return (h ^ (h >>> 15)) | 1;
 }
 
@@ -65,19 +71,23 @@ export function applyMedicalHint(device: Device, hint: MedicalHint): void {
 /**
  * DICOM association or HL7 MSH at the start of a TCP payload; true when
  * either was recognised. Only identifying fields are kept: DICOM P-DATA
- * and every HL7 segment after MSH stay unread.
+ * and every HL7 segment after MSH stay unread. `flowId` is the payload's
+ * flow and `peer` the device of its other direction (null: unknown), which
+ * an association accept needs to name the abstract syntaxes it took.
  */
 export function observeMedicalTcp(
   device: Device,
   packet: DecodedPacket,
   buf: Uint8Array,
+  flowId: number,
+  peer: Device | null,
 ): boolean {
   const off = packet.payloadOff;
   const end = off + packet.payloadBytes;
   const first = buf[off];
   if (first === MLLP_START_BLOCK) return observeHl7(device, buf, off, end);
   if (first >= 1 && first <= 3 && buf[off + 1] === 0) {
-    return observeDicom(device, buf, off, end);
+    return observeDicom(device, buf, off, end, flowId, peer);
   }
   return false;
 }
@@ -89,6 +99,8 @@ function observeDicom(
   buf: Uint8Array,
   off: number,
   end: number,
+  flowId: number,
+  peer: Device | null,
 ): boolean {
   const pdu = parseDicomPdu(buf, off, end);
   if (pdu === null || pdu.kind === 'associate-rj') return pdu !== null;
@@ -100,6 +112,14 @@ function observeDicom(
     // The requestor of an association acts as SCU, the acceptor as SCP.
     role: pdu.kind === 'associate-rq' ? 'scu' : 'scp',
   });
+  if (pdu.kind === 'associate-rq') {
+    for (const uid of pdu.abstractSyntaxes) {
+      addAbstractSyntax(device, `scu:${uid}`);
+    }
+    device.dicomRequest = { flowId, contexts: pdu.requestedContexts };
+  } else if (peer !== null) {
+    addAcceptedSyntaxes(device, pdu, peer, flowId);
+  }
   if (pdu.userIdentity !== null) {
     // Only that it happened: the identity itself is never kept.
     device.findings.add(
@@ -107,6 +127,34 @@ function observeDicom(
     );
   }
   return true;
+}
+
+/**
+ * An accept names only context ids: the abstract syntaxes it took are those
+ * of the requestor's contexts on the same flow (PS3.8 9.3.3.2).
+ */
+function addAcceptedSyntaxes(
+  acceptor: Device,
+  accept: DicomAssociate,
+  requestor: Device,
+  flowId: number,
+): void {
+  const request = requestor.dicomRequest;
+  if (request === null || request.flowId !== flowId) return;
+  requestor.dicomRequest = null;
+  const syntaxById = new Map<number, string>();
+  for (const context of request.contexts) {
+    syntaxById.set(context.id, context.abstractSyntax);
+  }
+  for (const id of accept.acceptedContextIds) {
+    const uid = syntaxById.get(id);
+    if (uid === undefined || uid === '') continue;
+    addAbstractSyntax(acceptor, `scp:${uid}`);
+  }
+}
+
+function addAbstractSyntax(device: Device, value: string): void {
+  if (device.dicomAbstractSyntaxes.add(value)) device.isDirty = true;
 }
 
 function observeHl7(

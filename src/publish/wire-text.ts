@@ -5,11 +5,8 @@
  */
 import { formatIpv4, formatIpv6 } from '../fingerprint/text.js';
 
-/** 6 bytes of a lowercase `aa:bb:cc:dd:ee:ff`, else null. */
-export function parseMac(text: string): Uint8Array | null {
-  if (!/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/.test(text)) return null;
-  return hexToBytes(text.replaceAll(':', ''));
-}
+// 6 bytes of a lowercase `aa:bb:cc:dd:ee:ff`, else null: the decoders' own.
+export { parseMac } from '../fingerprint/text.js';
 
 /** Lowercase `aa:bb:cc:dd:ee:ff` of 6 bytes. */
 export function formatMac(bytes: Uint8Array): string {

@@ -11,6 +11,7 @@ import {
 import { readCaptureFile } from '../../src/capture/capture-file.js';
 import {
   CdpCapability,
+  cdpCapabilityNames,
   MAX_CDP_ADDRESSES,
   parseCdp,
 } from '../../src/fingerprint/cdp.js';
@@ -94,6 +95,44 @@ t.test('cdp: the real switch capture (tcpdump 3560_CDP.pcap)', async (t) => {
     nativeVlan: 1,
     softwareVersion: /^Cisco IOS Software, C3560 Software .*\nCopyright/,
   });
+});
+
+t.test('cdp: capability bits -> names, bit order', async (t) => {
+  const info = parseCdp(phone, 0, phone.length);
+  t.same(cdpCapabilityNames(info?.capabilities ?? -1), [
+    'host',
+    'phone',
+    'two_port_mac_relay',
+  ]);
+  t.same(cdpCapabilityNames(0x7ff), [
+    'router',
+    'transparent_bridge',
+    'source_route_bridge',
+    'switch',
+    'host',
+    'igmp',
+    'repeater',
+    'phone',
+    'remotely_managed',
+    'cvta_phone_port',
+    'two_port_mac_relay',
+  ]);
+  t.same(cdpCapabilityNames(0), [], 'none');
+  t.same(cdpCapabilityNames(-1), [], 'no capabilities TLV');
+  t.same(cdpCapabilityNames(0xfffff800), [], 'unnamed high bits');
+
+  // The real Catalyst 3560: a layer 2 switch with IGMP snooping.
+  const path = fileURLToPath(
+    new URL('../fixtures/public/tcpdump/3560_CDP.pcap', import.meta.url),
+  );
+  const names: string[][] = [];
+  readCaptureFile(path, {
+    onFrame(buf, off, capturedBytes) {
+      const cdp = parseCdp(buf, off + 14, off + capturedBytes);
+      names.push(cdpCapabilityNames(cdp?.capabilities ?? -1));
+    },
+  });
+  t.same(names[0], ['switch', 'igmp']);
 });
 
 t.test(

@@ -10,6 +10,7 @@ import {
 } from '../../scripts/lib/frame-builder.js';
 import {
   Dhcpv6MessageType,
+  isDhcpv6ClientMessage,
   MAX_DHCPV6_RELAY_HOPS,
   parseDhcpv6,
 } from '../../src/fingerprint/dhcpv6.js';
@@ -137,6 +138,54 @@ t.test('dhcpv6: relays are unwrapped to the client message', async (t) => {
   const deepInfo = parseDhcpv6(deep, 0, deep.length);
   t.equal(deepInfo?.relayHops, MAX_DHCPV6_RELAY_HOPS, 'unwrapping is capped');
   t.equal(deepInfo?.messageType, Dhcpv6MessageType.RelayForw);
+});
+
+t.test('dhcpv6: DUID-LL link-layer address, inside a relay', async (t) => {
+  const client = '00:00:5e:00:53:42';
+  const request = concatBytes(
+    Uint8Array.of(Dhcpv6MessageType.Request, 0, 0, 7),
+    option(1, concatBytes(Uint8Array.of(0, 3, 0, 1), parseMac(client))),
+    option(2, duidEn),
+  );
+  const relayed = relay(request);
+  const info = parseDhcpv6(relayed, 0, relayed.length);
+  t.equal(info?.relayHops, 1);
+  t.equal(info?.messageType, Dhcpv6MessageType.Request);
+  t.same(info?.clientDuid, {
+    type: 3,
+    hex: `00030001${client.replace(/:/g, '')}`,
+    linkLayerAddress: client,
+    hwType: 1,
+    enterprise: -1,
+  });
+  t.equal(info?.serverDuid?.linkLayerAddress, '', 'DUID-EN has none');
+
+  // Link-layer addresses are read up to 16 bytes; a longer one is not.
+  const oversized = concatBytes(
+    Uint8Array.of(Dhcpv6MessageType.Solicit, 0, 0, 8),
+    option(1, concatBytes(Uint8Array.of(0, 3, 0, 1), new Uint8Array(17))),
+  );
+  const odd = parseDhcpv6(oversized, 0, oversized.length);
+  t.equal(odd?.clientDuid?.linkLayerAddress, '');
+  t.equal(odd?.clientDuid?.hwType, -1);
+});
+
+t.test('dhcpv6: which message types a client sends', async (t) => {
+  const clientTypes = Object.entries(Dhcpv6MessageType)
+    .filter(([, type]) => isDhcpv6ClientMessage(type))
+    .map(([name]) => name);
+  t.same(clientTypes, [
+    'Solicit',
+    'Request',
+    'Confirm',
+    'Renew',
+    'Rebind',
+    'Release',
+    'Decline',
+    'InformationRequest',
+  ]);
+  t.notOk(isDhcpv6ClientMessage(0));
+  t.notOk(isDhcpv6ClientMessage(14));
 });
 
 t.test(

@@ -180,6 +180,45 @@ t.test('golden: A-ASSOCIATE-AC and -RJ', async (t) => {
   t.equal(parse(pdu(3, [0, 1, 1, 1, 0])), null, 'RJ length must be 4');
 });
 
+t.test('golden: requested contexts, accepted context ids', async (t) => {
+  const rq = mustAssociate(
+    associate({
+      contexts: [
+        [CT_STORAGE, [EXPLICIT_LE]],
+        [VERIFICATION, [IMPLICIT_LE]],
+        [CT_STORAGE, [IMPLICIT_LE]],
+      ],
+    }),
+  );
+  t.same(rq.requestedContexts, [
+    { id: 1, abstractSyntax: CT_STORAGE },
+    { id: 3, abstractSyntax: VERIFICATION },
+    { id: 5, abstractSyntax: CT_STORAGE },
+  ]);
+  t.same(rq.acceptedContextIds, [], 'a request accepts nothing');
+
+  // Context 3 refused: result 3, abstract syntax not supported (9.3.3.2).
+  const acceptItem = (id: number, result: number) =>
+    item(0x21, [id, 0, result, 0, ...item(0x40, ascii(IMPLICIT_LE))]);
+  const ac = mustAssociate(
+    associate({
+      type: 2,
+      contexts: [],
+      extraItems: [acceptItem(1, 0), acceptItem(3, 3), acceptItem(5, 0)],
+    }),
+  );
+  t.equal(ac.presentationContextCount, 3);
+  t.equal(ac.acceptedContextCount, 2);
+  t.same(ac.acceptedContextIds, [1, 5]);
+  t.same(ac.requestedContexts, [], 'an accept names no abstract syntax');
+
+  const empty = mustAssociate(
+    associate({ contexts: [], extraItems: [item(0x20, [7, 0, 0xff])] }),
+  );
+  t.equal(empty.presentationContextCount, 1);
+  t.same(empty.requestedContexts, [], 'a context under 4 bytes holds none');
+});
+
 t.test('user identity: type kept, content never', async (t) => {
   const secret = 'SYNTH-SECRET-USER';
   for (const [type, name] of [
@@ -452,6 +491,75 @@ t.test(
     t.comment(`DICOM fields equal to tshark on ${equalFields}/${fields}`);
     t.equal(equalFields, fields);
     t.equal(equal, total);
+  },
+);
+
+t.test(
+  'conformance: context ids and results equal to tshark',
+  { skip: hasTshark ? false : 'tshark not installed' },
+  async (t) => {
+    let checked = 0;
+    for (const { file, ports } of DICOM_CAPTURES) {
+      const path = join(DICOM_DIR, file);
+      const args = ['-r', path, '-Y', 'dicom.pdu.type <= 2'];
+      for (const port of ports) args.push('-d', `tcp.port==${port},dicom`);
+      args.push('-T', 'fields', '-E', 'separator=\t', '-E', 'aggregator=|');
+      for (const field of [
+        'tcp.srcport',
+        'tcp.dstport',
+        'dicom.pdu.type',
+        'dicom.pctx.id',
+        'dicom.pctx.result',
+        'dicom.pctx.abss.syntax',
+      ]) {
+        args.push('-e', field);
+      }
+      const run = spawnSync('tshark', args, { encoding: 'utf8' });
+      t.equal(run.status, 0, run.stderr);
+      const list = (text: string) => (text === '' ? [] : text.split('|'));
+      const ours = ourPdus(path);
+      const used = new Set<OurPdu>();
+      for (const line of run.stdout.split('\n')) {
+        if (line === '') continue;
+        const [src, dst, type, ids, results, syntaxes] = line.split('\t');
+        const kind = Number(type) === 1 ? 'associate-rq' : 'associate-ac';
+        const mine = ours.find(
+          (p) =>
+            !used.has(p) &&
+            p.stream === `${src}>${dst}` &&
+            p.result.kind === kind,
+        );
+        if (mine === undefined || mine.result.kind === 'associate-rj') {
+          t.fail(`${file} ${src}>${dst}: no ${kind} of ours`);
+          continue;
+        }
+        used.add(mine);
+        // A request cut by its segment is ours only in part.
+        if (!mine.result.isComplete) continue;
+        const idNumbers = list(ids).map(Number);
+        if (kind === 'associate-rq') {
+          t.same(
+            mine.result.requestedContexts,
+            idNumbers.map((id, i) => ({
+              id,
+              abstractSyntax: uidOf(list(syntaxes)[i]),
+            })),
+            `${file} ${src}>${dst} requested contexts`,
+          );
+        } else {
+          const accepted = idNumbers.filter(
+            (_, i) => Number(list(results)[i]) === 0,
+          );
+          t.same(
+            mine.result.acceptedContextIds,
+            accepted,
+            `${file} ${src}>${dst} accepted ids`,
+          );
+        }
+        checked++;
+      }
+    }
+    t.ok(checked >= 8, `${checked} PDUs compared`);
   },
 );
 

@@ -12,6 +12,7 @@ import {
 import { readCaptureFile } from '../../src/capture/capture-file.js';
 import {
   LldpCapability,
+  lldpCapabilityNames,
   MAX_LLDP_TLVS,
   parseLldp,
 } from '../../src/fingerprint/lldp.js';
@@ -152,6 +153,55 @@ t.test(
     });
   },
 );
+
+t.test('lldp: capability bits -> names, bit order', async (t) => {
+  const info = parseLldp(switchPdu, 0, switchPdu.length);
+  t.same(lldpCapabilityNames(info?.capabilitiesEnabled ?? -1), ['bridge']);
+  t.same(lldpCapabilityNames(info?.capabilitiesSupported ?? -1), [
+    'bridge',
+    'router',
+  ]);
+  t.same(
+    lldpCapabilityNames(LldpCapability.Telephone | LldpCapability.Bridge),
+    ['bridge', 'telephone'],
+  );
+  t.same(lldpCapabilityNames(0x7ff), [
+    'other',
+    'repeater',
+    'bridge',
+    'wlan_access_point',
+    'router',
+    'telephone',
+    'docsis_cable_device',
+    'station_only',
+    'c_vlan',
+    's_vlan',
+    'two_port_mac_relay',
+  ]);
+  t.same(lldpCapabilityNames(0), [], 'none enabled');
+  t.same(lldpCapabilityNames(-1), [], 'no capabilities TLV');
+  t.same(lldpCapabilityNames(0xf800), [], 'reserved bits have no name');
+
+  // The real capture: an access point that can also bridge and route.
+  const path = fileURLToPath(
+    new URL('../fixtures/public/tcpdump/lldp_mudurl.pcap', import.meta.url),
+  );
+  const found: Array<ReturnType<typeof parseLldp>> = [];
+  readCaptureFile(path, {
+    onFrame(buf, off, capturedBytes) {
+      found.push(parseLldp(buf, off + 14, off + capturedBytes));
+    },
+  });
+  t.same(lldpCapabilityNames(found[0]?.capabilitiesEnabled ?? -1), [
+    'wlan_access_point',
+  ]);
+  t.same(lldpCapabilityNames(found[0]?.capabilitiesSupported ?? -1), [
+    'bridge',
+    'wlan_access_point',
+    'router',
+    'station_only',
+  ]);
+});
 
 t.test(
   'lldp: the walk stops at End, at a cut TLV and after the cap',

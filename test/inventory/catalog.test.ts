@@ -5,7 +5,22 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
+
+import {
+  concatBytes,
+  EtherType,
+  ethernetFrame,
+  lldpPdu,
+  put16,
+  textBytes,
+} from '../../scripts/lib/frame-builder.js';
+import { PcapWriter } from '../../scripts/lib/pcap-writer.js';
+import { readCaptureFile } from '../../src/capture/capture-file.js';
+import { LinkType } from '../../src/capture/link-type.js';
+import { CdpCapability } from '../../src/fingerprint/cdp.js';
+import { LldpCapability } from '../../src/fingerprint/lldp.js';
 import {
   CATEGORIES,
   CatalogError,
@@ -17,6 +32,9 @@ import {
   type CatalogRule,
   type DeviceFacts,
 } from '../../src/inventory/catalog.js';
+import type { DeviceReport } from '../../src/inventory/device.js';
+import { Inventory } from '../../src/inventory/inventory.js';
+import { PacketPipeline } from '../../src/pipeline.js';
 
 const CATALOG_PATH = new URL(
   '../../src/inventory/catalog.json',
@@ -91,7 +109,7 @@ const matcherOf = (rule: CatalogRule): string =>
       : `prefix:${String(rule.prefix).toLowerCase()}`;
 
 t.test('catalog: the shipped file compiles', async (t) => {
-  t.equal(catalog.version, '2026.12.1');
+  t.equal(catalog.version, '2026.12.2');
   t.equal(raw.version, catalog.version);
   t.equal(catalog.entryCount, raw.entries.length);
   t.ok(catalog.entryCount >= 100, `${catalog.entryCount} entries`);
@@ -820,6 +838,94 @@ const EXAMPLES: Example[] = [
     model: 'Mirth Connect',
   },
   {
+    name: 'LLDP telephone capability without a maker',
+    facts: { 'lldp.capabilities': ['bridge', 'telephone'] },
+    category: 'voip_phone',
+    make: null,
+    minConfidence: 0.7,
+  },
+  {
+    name: 'CDP phone capability without a maker',
+    facts: { 'cdp.capabilities': ['host', 'phone', 'two_port_mac_relay'] },
+    category: 'voip_phone',
+    make: null,
+    minConfidence: 0.7,
+  },
+  {
+    name: 'Cisco OUI and CDP phone capability: a Cisco phone',
+    facts: {
+      vendor: ['Cisco Systems, Inc'],
+      'cdp.capabilities': ['host', 'phone'],
+    },
+    category: 'voip_phone',
+    make: 'Cisco',
+  },
+  {
+    name: 'LLDP bridge and router without a maker',
+    facts: { 'lldp.capabilities': ['bridge', 'router'] },
+    category: 'network_infrastructure',
+    make: null,
+  },
+  {
+    name: 'LLDP access point without a maker',
+    facts: { 'lldp.capabilities': ['wlan_access_point'] },
+    category: 'network_infrastructure',
+    make: null,
+  },
+  {
+    name: 'LLDP station only says nothing',
+    facts: { 'lldp.capabilities': ['station_only'] },
+    category: 'unknown',
+    make: null,
+  },
+  {
+    name: 'CDP switch without a maker',
+    facts: { 'cdp.capabilities': ['switch', 'igmp'] },
+    category: 'network_infrastructure',
+    make: null,
+  },
+  {
+    name: 'CT images sent without a maker: a modality',
+    facts: {
+      'dicom.abstractSyntax': ['scu:1.2.840.10008.5.1.4.1.1.2'],
+      'dicom.role': ['scu'],
+    },
+    category: 'imaging_modality',
+    make: null,
+  },
+  {
+    name: 'CT images accepted: a PACS, not a modality',
+    facts: {
+      'dicom.abstractSyntax': ['scp:1.2.840.10008.5.1.4.1.1.2'],
+      'dicom.role': ['scp'],
+    },
+    category: 'pacs_or_clinical_workstation',
+    make: null,
+  },
+  {
+    name: 'a DICOM requestor names no maker',
+    facts: { 'dicom.role': ['scu'] },
+    category: 'imaging_modality',
+    make: null,
+  },
+  {
+    name: 'verification (C-ECHO) alone is no modality evidence',
+    facts: { 'dicom.abstractSyntax': ['scu:1.2.840.10008.1.1'] },
+    category: 'unknown',
+    make: null,
+  },
+  {
+    name: 'GE OUI sending MR images: a GE modality',
+    facts: {
+      vendor: ['GE Healthcare'],
+      'dicom.abstractSyntax': ['scu:1.2.840.10008.5.1.4.1.1.4'],
+      'dicom.role': ['scu'],
+    },
+    category: 'imaging_modality',
+    make: 'GE HealthCare',
+    minConfidence: 0.7,
+  },
+  {
     name: 'a device with no facts',
     facts: {},
     category: 'unknown',
@@ -853,6 +959,118 @@ t.test('catalog: classification examples', async (t) => {
     t.ok(result.confidence <= 1, `${label}: at most 1`);
     t.ok(result.evidence.length > 0, `${label}: evidence`);
   }
+});
+
+/** A capture's devices, classified by the shipped catalog. */
+function devicesOf(path: string): DeviceReport[] {
+  const inventory = new Inventory({ catalog });
+  const pipeline = new PacketPipeline({ inventory });
+  readCaptureFile(path, pipeline);
+  pipeline.flows.flush();
+  return inventory.report();
+}
+
+const fixture = (name: string): string =>
+  fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+t.test(
+  'catalog: capability and SOP class rules on real captures',
+  async (t) => {
+    // An SMC switch that announces only the bridge capability: before these
+    // rules nothing classified it.
+    const [smc] = devicesOf(fixture('public/zeek/lldp.pcap'));
+    t.equal(smc?.vendor, 'SMC Networks Inc.');
+    t.equal(smc?.category, 'network_infrastructure');
+    t.equal(smc?.make, null);
+    t.same(smc?.evidence, ['lldp.capabilities="bridge" (0.45)']);
+
+    const [router] = devicesOf(fixture('public/zeek/cdp-v1.pcap'));
+    t.equal(router?.category, 'network_infrastructure');
+    t.equal(router?.make, 'Cisco');
+    t.ok(
+      router?.evidence.includes('cdp.capabilities="router" (0.44)'),
+      'CDP router capability cited',
+    );
+
+    const devices = devicesOf(fixture('generated/hospital-sample.pcap'));
+    const ct = devices.find((device) => device.id === '44:4b:5d:53:00:31@20');
+    t.equal(ct?.category, 'imaging_modality');
+    t.ok(
+      ct?.evidence.includes(
+        'dicom.abstractSyntax="scu:1.2.840.10008.5.1.4.1.1.2" (0.54)',
+      ),
+      'CT Image Storage sent as SCU cited',
+    );
+    // The archive accepted CT images: that is no modality evidence.
+    const pacs = devices.find((device) => device.id === '10.10.100.30');
+    t.equal(pacs?.category, 'pacs_or_clinical_workstation');
+    t.notOk(pacs?.evidence.some((line) => line.startsWith('dicom.abstract')));
+  },
+);
+
+/** A CDP packet from its LLC header (see test/fingerprint/cdp.test.ts). */
+function cdpPacket(deviceId: string, capabilities: number): Uint8Array {
+  const tlv = (type: number, value: Uint8Array) => {
+    const out = new Uint8Array(4 + value.length);
+    put16(out, 0, type);
+    put16(out, 2, out.length);
+    out.set(value, 4);
+    return out;
+  };
+  const caps = new Uint8Array(4);
+  put16(caps, 2, capabilities);
+  return concatBytes(
+    Uint8Array.of(0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00),
+    Uint8Array.of(2, 180, 0, 0),
+    tlv(1, textBytes(deviceId)),
+    tlv(4, caps),
+  );
+}
+
+t.test('catalog: phones announcing LLDP or CDP capabilities', async (t) => {
+  const lldpPhone = '02:00:00:00:05:01';
+  const cdpPhone = '02:00:00:00:05:02';
+  const path = join(t.testdir({}), 'phones.pcap');
+  const writer = new PcapWriter(path, { linkType: LinkType.Ethernet });
+  const lldp = lldpPdu({
+    chassisMac: lldpPhone,
+    portName: 'eth0',
+    ttlSec: 120,
+    capabilities: {
+      available: LldpCapability.Bridge | LldpCapability.Telephone,
+      enabled: LldpCapability.Bridge | LldpCapability.Telephone,
+    },
+  });
+  writer.writeFrame(
+    ethernetFrame(
+      { dst: '01:80:c2:00:00:0e', src: lldpPhone, etherType: EtherType.Lldp },
+      lldp,
+    ),
+    1_700_000_000,
+    0,
+  );
+  // 802.3 framing: the type field holds the LLC frame's length.
+  const cdp = cdpPacket(
+    'synth-phone-2',
+    CdpCapability.Host | CdpCapability.VoipPhone,
+  );
+  writer.writeFrame(
+    ethernetFrame(
+      { dst: '01:00:0c:cc:cc:cc', src: cdpPhone, etherType: cdp.length },
+      cdp,
+    ),
+    1_700_000_001,
+    0,
+  );
+  writer.close();
+
+  const devices = devicesOf(path);
+  const byMac = (mac: string) => devices.find((device) => device.mac === mac);
+  t.equal(byMac(lldpPhone)?.category, 'voip_phone');
+  t.same(byMac(lldpPhone)?.evidence, ['lldp.capabilities="telephone" (0.7)']);
+  t.equal(byMac(cdpPhone)?.category, 'voip_phone');
+  t.same(byMac(cdpPhone)?.evidence, ['cdp.capabilities="phone" (0.7)']);
+  t.equal(byMac(cdpPhone)?.cdp?.capabilities, 0x90, 'bits in the report');
 });
 
 t.test('catalog: evidence names the field, value and weight', async (t) => {

@@ -6,14 +6,24 @@ import t from 'tap';
 import {
   ArpOp,
   arpPacket,
+  concatBytes,
+  dnsName,
   EtherType,
   ethernetFrame,
   icmpv6NeighbourAdvertisement,
+  IpProto,
+  ipv4Packet,
   ipv6Packet,
+  parseIpv6,
+  parseMac,
+  put16,
+  textBytes,
+  udpDatagram,
 } from '../../scripts/lib/frame-builder.js';
 import { PcapWriter } from '../../scripts/lib/pcap-writer.js';
 import { readCaptureFile } from '../../src/capture/capture-file.js';
 import { LinkType } from '../../src/capture/link-type.js';
+import { Dhcpv6MessageType } from '../../src/fingerprint/dhcpv6.js';
 import { compileCatalog } from '../../src/inventory/catalog.js';
 import {
   DEVICE_LIMITS,
@@ -305,4 +315,375 @@ t.test('flowSender: an evicted device is never answered', async (t) => {
   }
   t.ok(answered > 0, `${answered} directions answered`);
   t.equal(stale, 0, 'only devices still in the table');
+});
+
+// ---------------------------------------------------------------------------
+// DHCPv6: whose message it is
+
+function dhcpv6Option(code: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + value.length);
+  put16(out, 0, code);
+  put16(out, 2, value.length);
+  out.set(value, 4);
+  return out;
+}
+
+/** DUID-LLT (RFC 8415 11.2) of an Ethernet MAC. */
+const duidLlt = (mac: string): Uint8Array =>
+  concatBytes(Uint8Array.of(0, 1, 0, 1, 0x2c, 0x3d, 0x4e, 0x5f), parseMac(mac));
+
+/** A client or server message with a client DUID, vendor class and FQDN. */
+function dhcpv6Message(
+  type: number,
+  clientMac: string,
+  vendorClass: string,
+  fqdn: string,
+): Uint8Array {
+  const name = textBytes(vendorClass);
+  return concatBytes(
+    Uint8Array.of(type, 0x12, 0x34, 0x56),
+    dhcpv6Option(1, duidLlt(clientMac)),
+    dhcpv6Option(6, Uint8Array.of(0, 23, 0, 24)),
+    dhcpv6Option(
+      16,
+      concatBytes(Uint8Array.of(0, 0, 0x7e, 0xd9, 0, name.length), name),
+    ),
+    dhcpv6Option(39, concatBytes(Uint8Array.of(1), dnsName(fqdn))),
+  );
+}
+
+/** A relay-forward (12) or relay-reply (13) around `inner` (RFC 8415 9). */
+const dhcpv6Relay = (type: number, inner: Uint8Array): Uint8Array =>
+  concatBytes(
+    Uint8Array.of(type, 0),
+    parseIpv6('fd00:30::1'),
+    parseIpv6('fe80::21'),
+    dhcpv6Option(9, inner),
+  );
+
+interface Dhcpv6Frame {
+  src: string;
+  dst: string;
+  srcIp: string;
+  dstIp: string;
+  srcPort: number;
+  dstPort: number;
+  message: Uint8Array;
+}
+
+/**
+ * Write DHCPv6 datagrams on VLAN 30, after any `earlier` frames, and run
+ * the inventory over them.
+ */
+function inventoryOfDhcpv6(
+  dir: string,
+  frames: Dhcpv6Frame[],
+  earlier: Uint8Array[] = [],
+) {
+  const path = join(dir, 'dhcpv6.pcap');
+  const writer = new PcapWriter(path, { linkType: LinkType.Ethernet });
+  earlier.forEach((frame, i) => writer.writeFrame(frame, 1_600_000_000 + i, 0));
+  frames.forEach((frame, i) => {
+    const udp = udpDatagram(
+      { srcPort: frame.srcPort, dstPort: frame.dstPort },
+      frame.message,
+    );
+    const ip = ipv6Packet(
+      { src: frame.srcIp, dst: frame.dstIp, nextHeader: IpProto.Udp },
+      udp,
+    );
+    const ethernet = ethernetFrame(
+      {
+        dst: frame.dst,
+        src: frame.src,
+        etherType: EtherType.Ipv6,
+        tags: [{ vid: 30 }],
+      },
+      ip,
+    );
+    writer.writeFrame(ethernet, 1_700_000_000 + i, 0);
+  });
+  writer.close();
+  const { inventory } = inventoryOf(path);
+  const byId = (id: string) =>
+    inventory.devices.all().find((device) => device.id === id);
+  return { inventory, byId };
+}
+
+const RELAY = '00:00:5e:00:53:01';
+const SERVER = '00:00:5e:00:53:02';
+const CLIENT = '00:00:5e:00:53:21';
+
+t.test(
+  'dhcpv6: a relayed Solicit belongs to the DUID MAC, not the relay',
+  async (t) => {
+    const solicit = dhcpv6Message(
+      Dhcpv6MessageType.Solicit,
+      CLIENT,
+      'SYNTH-VC-RELAYED',
+      'synth-mon-30.example.org',
+    );
+    const { byId } = inventoryOfDhcpv6(t.testdir({}), [
+      {
+        src: RELAY,
+        dst: SERVER,
+        srcIp: 'fd00:30::1',
+        dstIp: 'fd00:100::547',
+        srcPort: 547,
+        dstPort: 547,
+        message: dhcpv6Relay(Dhcpv6MessageType.RelayForw, solicit),
+      },
+    ]);
+    const client = byId(`${CLIENT}@30`);
+    t.ok(client, 'the client has a device on the frame VLAN');
+    t.equal(client?.dhcpv6VendorClass, 'SYNTH-VC-RELAYED');
+    t.same(client?.facts()['dhcpv6.vendorClass'], ['SYNTH-VC-RELAYED']);
+    t.same(client?.hostnames.values(), ['synth-mon-30.example.org']);
+    t.equal(client?.dhcpv6Duid, `000100012c3d4e5f${CLIENT.replace(/:/g, '')}`);
+
+    const relay = byId(`${RELAY}@30`);
+    t.equal(relay?.packets, 1, 'the relay sent the frame');
+    t.equal(relay?.dhcpv6VendorClass, null, 'not the relay');
+    t.same(relay?.hostnames.values(), []);
+    t.equal(relay?.dhcpv6Duid, null);
+  },
+);
+
+t.test('dhcpv6: a relayed DUID without a MAC names no device', async (t) => {
+  // DUID-EN (RFC 8415 11.3): enterprise 32473, an identifier.
+  const solicit = concatBytes(
+    Uint8Array.of(Dhcpv6MessageType.Solicit, 0, 0, 1),
+    dhcpv6Option(1, Uint8Array.of(0, 2, 0, 0, 0x7e, 0xd9, 1, 2, 3, 4)),
+    dhcpv6Option(
+      16,
+      concatBytes(Uint8Array.of(0, 0, 0x7e, 0xd9, 0, 6), textBytes('SYNTH6')),
+    ),
+  );
+  const { inventory, byId } = inventoryOfDhcpv6(t.testdir({}), [
+    {
+      src: RELAY,
+      dst: SERVER,
+      srcIp: 'fd00:30::1',
+      dstIp: 'fd00:100::547',
+      srcPort: 547,
+      dstPort: 547,
+      message: dhcpv6Relay(Dhcpv6MessageType.RelayForw, solicit),
+    },
+  ]);
+  t.equal(inventory.counters().extractorHits.dhcpv6, 1, 'it was read');
+  t.equal(byId(`${RELAY}@30`)?.dhcpv6VendorClass, null, 'not the relay');
+  t.same(
+    inventory.devices.all().map((device) => device.id),
+    [`${RELAY}@30`],
+    'no device made up for the client',
+  );
+});
+
+t.test(
+  'dhcpv6: a server reply through a relay stays with its sender',
+  async (t) => {
+    const advertise = dhcpv6Message(
+      Dhcpv6MessageType.Advertise,
+      CLIENT,
+      'SYNTH-VC-SERVER',
+      'synth-mon-30.example.org',
+    );
+    const { byId } = inventoryOfDhcpv6(t.testdir({}), [
+      {
+        src: SERVER,
+        dst: RELAY,
+        srcIp: 'fd00:100::547',
+        dstIp: 'fd00:30::1',
+        srcPort: 547,
+        dstPort: 547,
+        message: dhcpv6Relay(Dhcpv6MessageType.RelayRepl, advertise),
+      },
+    ]);
+    t.equal(byId(`${CLIENT}@30`), undefined, 'no device for the addressee');
+    const server = byId(`${SERVER}@30`);
+    t.equal(server?.dhcpv6VendorClass, 'SYNTH-VC-SERVER');
+    t.same(server?.hostnames.values(), [], "the client's FQDN is not its name");
+    t.equal(server?.dhcpv6Duid, null);
+  },
+);
+
+t.test("dhcpv6: a direct Solicit keeps today's sender", async (t) => {
+  // The DUID was made from another interface (a DUID outlives it).
+  const sender = '00:00:5e:00:53:41';
+  const otherInterface = '00:00:5e:00:53:51';
+  const solicit = (mac: string, vendorClass: string) =>
+    dhcpv6Message(
+      Dhcpv6MessageType.Solicit,
+      mac,
+      vendorClass,
+      'synth-ws-41.example.org',
+    );
+  const { byId } = inventoryOfDhcpv6(t.testdir({}), [
+    {
+      src: sender,
+      dst: '33:33:00:01:00:02',
+      srcIp: 'fe80::41',
+      dstIp: 'ff02::1:2',
+      srcPort: 546,
+      dstPort: 547,
+      message: solicit(otherInterface, 'SYNTH-VC-DIRECT'),
+    },
+  ]);
+  const device = byId(`${sender}@30`);
+  t.equal(device?.dhcpv6VendorClass, 'SYNTH-VC-DIRECT');
+  t.same(device?.facts()['dhcpv6.vendorClass'], ['SYNTH-VC-DIRECT']);
+  t.equal(
+    byId(`${otherInterface}@30`),
+    undefined,
+    "no device for the DUID's stale MAC",
+  );
+});
+
+t.test('dhcpv6: a Renew a router forwarded goes to the DUID MAC', async (t) => {
+  const router = '00:00:5e:00:53:fe';
+  const client = '00:00:5e:00:53:61';
+  // More source addresses than ROUTER_MIN_SOURCE_IPS mark the MAC a router.
+  const routed = Array.from({ length: 9 }, (_, i) =>
+    ethernetFrame(
+      {
+        dst: SERVER,
+        src: router,
+        etherType: EtherType.Ipv4,
+        tags: [{ vid: 30 }],
+      },
+      ipv4Packet(
+        { src: `10.20.0.${i + 1}`, dst: '10.100.0.5', protocol: IpProto.Udp },
+        udpDatagram({ srcPort: 40_000, dstPort: 514 }, textBytes('x')),
+      ),
+    ),
+  );
+  const renew = dhcpv6Message(
+    Dhcpv6MessageType.Renew,
+    client,
+    'SYNTH-VC-ROUTED',
+    'synth-ws-61.example.org',
+  );
+  const { byId } = inventoryOfDhcpv6(
+    t.testdir({}),
+    [
+      {
+        src: router,
+        dst: SERVER,
+        srcIp: 'fd00:20::61',
+        dstIp: 'fd00:100::547',
+        srcPort: 546,
+        dstPort: 547,
+        message: renew,
+      },
+    ],
+    routed,
+  );
+  t.equal(byId(`${router}@30`)?.isRouter, true, 'the router is known');
+  t.equal(byId(`${client}@30`)?.dhcpv6VendorClass, 'SYNTH-VC-ROUTED');
+  const host = byId('fd00:20::61');
+  t.equal(host?.routed, true, 'the frame was the routed host');
+  t.equal(host?.dhcpv6VendorClass, null, 'the DUID MAC outranks it');
+  t.equal(byId(`${router}@30`)?.dhcpv6VendorClass, null);
+});
+
+t.test(
+  'dhcpv6: the real relayed Solicit (tcpdump dhcpv6-mud.pcap)',
+  async (t) => {
+    const path = fileURLToPath(
+      new URL('../fixtures/public/tcpdump/dhcpv6-mud.pcap', import.meta.url),
+    );
+    const { inventory } = inventoryOf(path);
+    const byId = (id: string) =>
+      inventory.devices.all().find((device) => device.id === id);
+    // A Cisco relay forwards a Raspberry Pi's Solicit to the server.
+    const pi = byId('b8:27:eb:b8:53:c8');
+    t.equal(pi?.vendor, 'Raspberry Pi Foundation');
+    t.equal(
+      pi?.dhcpv6VendorClass,
+      'dhcpcd-6.11.5:Linux-4.1.18-v7+:armv7l:BCM2709',
+    );
+    t.equal(
+      pi?.mudUrl,
+      'https://mudctl.example.com/.well-known/mud/v1/rasbp101',
+    );
+    t.same(pi?.hostnames.values(), ['raspberrypi']);
+    t.equal(pi?.dhcpv6Duid, '000100011e62770bb827ebb853c8');
+    const relay = byId('00:23:eb:10:2c:29');
+    t.ok((relay?.packets ?? 0) > 0, 'the relay sent every frame');
+    t.equal(relay?.dhcpv6VendorClass, null);
+    t.equal(relay?.mudUrl, null);
+  },
+);
+
+// ---------------------------------------------------------------------------
+// New catalog facts from real captures
+
+t.test(
+  'dicom: SOP classes sent as SCU and accepted as SCP, by flow',
+  async (t) => {
+    const { inventory } = inventoryOf(SAMPLE);
+    const byId = (id: string) =>
+      inventory.devices.all().find((device) => device.id === id);
+    const CT_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+    const VERIFICATION = '1.2.840.10008.1.1';
+    t.same(byId('44:4b:5d:53:00:31@20')?.facts()['dicom.abstractSyntax'], [
+      `scu:${CT_STORAGE}`,
+    ]);
+    t.same(byId('44:4b:5d:53:00:32@20')?.facts()['dicom.abstractSyntax'], [
+      `scu:${VERIFICATION}`,
+    ]);
+    // The archive behind the router accepted what each requestor proposed.
+    t.same(
+      byId('10.10.100.30')?.facts()['dicom.abstractSyntax']?.slice().sort(),
+      [`scp:${VERIFICATION}`, `scp:${CT_STORAGE}`],
+    );
+    t.equal(byId('44:4b:5d:53:00:31@20')?.dicomRequest, null, 'answered');
+  },
+);
+
+t.test(
+  'dicom: 128-context requests fill the capped set, evictions counted',
+  async (t) => {
+    const path = fileURLToPath(
+      new URL(
+        '../fixtures/public/generated-dicom/dicom-dcmtk.pcap',
+        import.meta.url,
+      ),
+    );
+    const { inventory, devices } = inventoryOf(path);
+    // Loopback: requestor and acceptor share the zero MAC, one device.
+    const [device] = inventory.devices
+      .all()
+      .filter((d) => d.dicomAbstractSyntaxes.size > 0);
+    const syntaxes = device?.dicomAbstractSyntaxes;
+    const values = syntaxes?.values() ?? [];
+    t.equal(values.length, DEVICE_LIMITS.abstractSyntaxes, 'full, no more');
+    t.ok((syntaxes?.evicted ?? 0) > 0, `${syntaxes?.evicted} evicted`);
+    t.ok(values.includes('scp:1.2.840.10008.5.1.4.1.1.2'), 'CT accepted');
+    t.ok(values.includes('scu:1.2.840.10008.5.1.4.31'), 'worklist asked');
+    t.ok(values.includes('scp:1.2.840.10008.5.1.4.31'), 'worklist taken');
+    const report = devices.find((d) => d.id === device?.id);
+    t.ok(
+      (report?.evictedValues ?? 0) >= (syntaxes?.evicted ?? 1),
+      'reported among the evicted values',
+    );
+  },
+);
+
+t.test('lldp and cdp: enabled capabilities as facts', async (t) => {
+  const path = fileURLToPath(
+    new URL('../fixtures/public/tcpdump/LLDP_and_CDP.pcap', import.meta.url),
+  );
+  const { inventory, devices } = inventoryOf(path);
+  const switches = inventory.devices.all().filter((d) => d.cdp !== null);
+  t.equal(switches.length, 2);
+  for (const device of switches) {
+    const facts = device.facts();
+    t.same(facts['lldp.capabilities'], ['bridge'], `${device.id} LLDP`);
+    t.same(facts['cdp.capabilities'], ['switch', 'igmp'], `${device.id} CDP`);
+  }
+  // The CDP record carries the bits, like LLDP's capabilitiesEnabled.
+  const report = devices.find((device) => device.cdp !== null);
+  t.equal(report?.cdp?.capabilities, 0x28);
+  t.equal(report?.lldp?.capabilitiesEnabled, 0x04);
 });
