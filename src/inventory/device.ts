@@ -65,6 +65,12 @@ export interface DeviceReport {
     vendorClass: string | null;
     hostname: string | null;
   };
+  /** DHCPv6 client DUID (hex), vendor class, option request list. */
+  dhcpv6: {
+    duid: string | null;
+    vendorClass: string | null;
+    optionRequests: string | null;
+  };
   tls: { ja3: string[]; ja4: string[]; sni: string[] };
   http: { userAgents: string[] };
   tcp: { signatures: string[]; osGuess: string | null };
@@ -113,10 +119,10 @@ export class Device {
   dhcpVendorClass: string | null = null;
   dhcpHostname: string | null = null;
   dhcpv6VendorClass: string | null = null;
-  // Limitation: the DUID is not in the report or the published device
-  // record, which have no DHCPv6 field yet.
   /** Client DUID (RFC 8415 section 11) as hex, from its last DHCPv6 message. */
   dhcpv6Duid: string | null = null;
+  /** Option request option (6) codes in request order, comma-separated. */
+  dhcpv6OptionRequests: string | null = null;
   readonly ja3 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly ja4 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly sni = new CappedSet<string>(DEVICE_LIMITS.names);
@@ -300,6 +306,11 @@ export class Device {
         fingerprint: this.dhcpFingerprint,
         vendorClass: this.dhcpVendorClass,
         hostname: this.dhcpHostname,
+      },
+      dhcpv6: {
+        duid: this.dhcpv6Duid,
+        vendorClass: this.dhcpv6VendorClass,
+        optionRequests: this.dhcpv6OptionRequests,
       },
       tls: {
         ja3: this.ja3.values(),

@@ -735,8 +735,20 @@ export class Inventory {
       client.dhcpv6VendorClass = vendorClass;
       client.isDirty = true;
     }
+    const optionRequests = info.optionRequests.join(',');
+    if (
+      isClientMessage &&
+      optionRequests !== '' &&
+      client.dhcpv6OptionRequests !== optionRequests
+    ) {
+      client.dhcpv6OptionRequests = optionRequests;
+      client.isDirty = true;
+    }
     if (duid === null) return;
-    client.dhcpv6Duid = duid.hex;
+    if (client.dhcpv6Duid !== duid.hex) {
+      client.dhcpv6Duid = duid.hex;
+      client.isDirty = true;
+    }
     addText(client, client.hostnames, info.fqdn);
   }
 

@@ -628,6 +628,9 @@ function addFingerprints(
   if (Object.values(device.dhcp).some((value) => value !== null)) {
     wire.dhcp = dropNulls(device.dhcp);
   }
+  if (Object.values(device.dhcpv6).some((value) => value !== null)) {
+    wire.dhcpv6 = dropNulls(device.dhcpv6);
+  }
   const ja3 = device.tls.ja3.map((hex) =>
     /^[0-9a-f]{32}$/.test(hex) ? hexToBytes(hex) : null,
   );
@@ -685,6 +688,7 @@ function deviceFromWire(
   const id = wire.key != null ? deviceKeyFromWire(wire.key) : macKey(mac, vlan);
   const firstSeenMs = toNumber(wire.firstSeenMs);
   const dhcp = wire.dhcp ?? null;
+  const dhcpv6 = wire.dhcpv6 ?? null;
   const tls = wire.tls ?? null;
   const tcp = wire.tcp ?? null;
   return {
@@ -701,6 +705,11 @@ function deviceFromWire(
       fingerprint: dhcp?.fingerprint ?? null,
       vendorClass: dhcp?.vendorClass ?? null,
       hostname: dhcp?.hostname ?? null,
+    },
+    dhcpv6: {
+      duid: dhcpv6?.duid ?? null,
+      vendorClass: dhcpv6?.vendorClass ?? null,
+      optionRequests: dhcpv6?.optionRequests ?? null,
     },
     tls: {
       ja3:

@@ -423,7 +423,7 @@ t.test(
       'SYNTH-VC-RELAYED',
       'synth-mon-30.example.org',
     );
-    const { byId } = inventoryOfDhcpv6(t.testdir({}), [
+    const { inventory, byId } = inventoryOfDhcpv6(t.testdir({}), [
       {
         src: RELAY,
         dst: SERVER,
@@ -440,6 +440,15 @@ t.test(
     t.same(client?.facts()['dhcpv6.vendorClass'], ['SYNTH-VC-RELAYED']);
     t.same(client?.hostnames.values(), ['synth-mon-30.example.org']);
     t.equal(client?.dhcpv6Duid, `000100012c3d4e5f${CLIENT.replace(/:/g, '')}`);
+    t.same(
+      client?.toReport(inventory.catalog).dhcpv6,
+      {
+        duid: `000100012c3d4e5f${CLIENT.replace(/:/g, '')}`,
+        vendorClass: 'SYNTH-VC-RELAYED',
+        optionRequests: '23,24',
+      },
+      'reported: DUID, vendor class, option requests in order',
+    );
 
     const relay = byId(`${RELAY}@30`);
     t.equal(relay?.packets, 1, 'the relay sent the frame');
