@@ -4,7 +4,13 @@
  * addresses and capabilities.
  */
 import { u16be, u32be } from '../decode/bytes.js';
-import { decodeText, formatHex, formatIpv4, formatIpv6 } from './text.js';
+import {
+  decodeText,
+  formatHex,
+  formatIpv4,
+  formatIpv6,
+  namesOfBits,
+} from './text.js';
 
 /** CDP's multicast destination MAC. */
 export const CDP_MULTICAST_MAC = '01:00:0c:cc:cc:cc';
@@ -58,12 +64,7 @@ const CDP_CAPABILITY_NAMES = [
  * capabilities TLV).
  */
 export function cdpCapabilityNames(bits: number): string[] {
-  const names: string[] = [];
-  if (bits < 0) return names;
-  for (let bit = 0; bit < CDP_CAPABILITY_NAMES.length; bit++) {
-    if (bits & (1 << bit)) names.push(CDP_CAPABILITY_NAMES[bit]);
-  }
-  return names;
+  return namesOfBits(bits, CDP_CAPABILITY_NAMES);
 }
 
 /** What one CDP packet says about the sender. Absent: '', -1 or empty. */

@@ -10,6 +10,7 @@ import {
   formatHexColons,
   formatIpv4,
   formatIpv6,
+  namesOfBits,
 } from './text.js';
 
 /** LLDP EtherType (IEEE 802.1AB). */
@@ -65,12 +66,7 @@ const LLDP_CAPABILITY_NAMES = [
  * `telephone`, `station_only`... None for -1 (no capabilities TLV).
  */
 export function lldpCapabilityNames(bits: number): string[] {
-  const names: string[] = [];
-  if (bits < 0) return names;
-  for (let bit = 0; bit < LLDP_CAPABILITY_NAMES.length; bit++) {
-    if (bits & (1 << bit)) names.push(LLDP_CAPABILITY_NAMES[bit]);
-  }
-  return names;
+  return namesOfBits(bits, LLDP_CAPABILITY_NAMES);
 }
 
 /** LLDP-MED inventory (TIA-1057 subtypes 5-11), '' for each absent. */

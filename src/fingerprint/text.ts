@@ -187,3 +187,16 @@ export function indexOfByte(
   }
   return -1;
 }
+
+/**
+ * The names of the bits set in `bits`, bit 0 first (`names[i]` for bit i);
+ * none for a negative value (a field that was absent).
+ */
+export function namesOfBits(bits: number, names: readonly string[]): string[] {
+  const set: string[] = [];
+  if (bits < 0) return set;
+  for (let bit = 0; bit < names.length; bit++) {
+    if (bits & (1 << bit)) set.push(names[bit]);
+  }
+  return set;
+}
