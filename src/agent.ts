@@ -231,6 +231,11 @@ export class Agent {
       this.stream.publishStatus('online');
     });
 
+    // Frames reach the pipeline from here on: the birth came before.
+    this.log.info(
+      { event: 'capture_opened', interface: interfaceName },
+      'capture opened',
+    );
     onOpen();
     const loop = runCaptureLoop(live, this.pipeline, {
       onTick: (frames) => {

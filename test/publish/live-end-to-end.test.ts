@@ -44,9 +44,8 @@ t.test(
     await waitFor(() => subscriber.bootIds().length > 0, 20_000);
     t.equal(subscriber.bootIds().length, 1, 'the sensor announced itself');
 
-    // Limitation: frames in the first second or so after the capture opens
-    // can be missed (the worker's read loop is still starting).
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // The birth is published before the capture opens: wait for the open.
+    await waitFor(() => sensor.output().includes('"capture_opened"'), 20_000);
     await replay(env, SAMPLE, { pps: 20_000 });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const stopAtMs = Date.now();
