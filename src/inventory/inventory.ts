@@ -46,6 +46,7 @@ import {
   applyMedicalHint,
   observeMedicalTcp,
   observeTcpSignature,
+  OsGuessMemo,
 } from './medical.js';
 import {
   isGroupAddress,
@@ -177,6 +178,7 @@ export class Inventory {
   private readonly arpClaims = new KeyMemo(ARP_CLAIMS_MAX);
   /** (device serial, SYN shape digest) pairs already fingerprinted. */
   private readonly synShapes = new KeyMemo(SYN_SHAPES_MAX);
+  private readonly osGuesses = new OsGuessMemo();
 
   constructor(options: InventoryOptions = {}) {
     this.devices = new DeviceTable(
@@ -326,7 +328,8 @@ export class Inventory {
       memoEvicted:
         this.directByIpv4.evicted +
         this.arpClaims.evicted +
-        this.synShapes.evicted,
+        this.synShapes.evicted +
+        this.osGuesses.evicted,
     };
   }
 
@@ -819,7 +822,9 @@ export class Inventory {
   ): void {
     const flags = packet.tcpFlags;
     if (flags & TcpFlag.Syn) {
-      if (observeTcpSignature(device, packet, buf, this.synShapes)) {
+      if (
+        observeTcpSignature(device, packet, buf, this.synShapes, this.osGuesses)
+      ) {
         this.hit(Extractor.TcpSyn);
       }
       if (flags & TcpFlag.Ack) {

@@ -2,14 +2,49 @@
  * Device facts from the TCP stack signature and the medical protocols:
  * DICOM association fields, the HL7 MSH header and vendor UDP hints.
  */
+import { LRUCache } from 'lru-cache';
+
 import type { DecodedPacket } from '../decode/packet.js';
 import { parseDicomPdu, type DicomAssociate } from '../fingerprint/dicom.js';
 import { parseHl7Mllp } from '../fingerprint/hl7.js';
 import type { MedicalHint } from '../fingerprint/medical-hints.js';
-import { guessOs } from '../fingerprint/os-signatures.js';
-import { extractTcpSignature } from '../fingerprint/tcp-signature.js';
+import { guessOs, type OsGuess } from '../fingerprint/os-signatures.js';
+import {
+  extractTcpSignature,
+  type TcpSignature,
+} from '../fingerprint/tcp-signature.js';
 import type { Device } from './device.js';
 import type { KeyMemo } from './key-memo.js';
+
+/** OS guesses held by signature text, at most. */
+const OS_GUESSES_MAX = 1024;
+
+/**
+ * OS guesses by signature text: a network has a few stacks on many devices,
+ * and a guess depends only on what the text shows, so each is made once.
+ */
+export class OsGuessMemo {
+  /** Guesses dropped, least recently used first, to admit new ones. */
+  evicted = 0;
+  private readonly bySignature = new LRUCache<
+    string,
+    { guess: OsGuess | null }
+  >({
+    max: OS_GUESSES_MAX,
+    dispose: (_value, _key, reason) => {
+      if (reason === 'evict') this.evicted++;
+    },
+  });
+
+  guess(signature: TcpSignature): OsGuess | null {
+    let held = this.bySignature.get(signature.text);
+    if (held === undefined) {
+      held = { guess: guessOs(signature) };
+      this.bySignature.set(signature.text, held);
+    }
+    return held.guess;
+  }
+}
 
 /**
  * Record the stack signature of a SYN or SYN+ACK; true when one was read.
@@ -20,6 +55,7 @@ export function observeTcpSignature(
   packet: DecodedPacket,
   buf: Uint8Array,
   shapes: KeyMemo,
+  guesses: OsGuessMemo,
 ): boolean {
   // Stacks repeat a few SYN shapes; only a new shape costs a signature.
   if (!shapes.add(device.serial, synShapeKey(packet))) return true;
@@ -29,7 +65,7 @@ export function observeTcpSignature(
   if (!device.tcpSignatures.add(signature.text)) return true;
   device.isDirty = true;
 
-  const guess = guessOs(signature);
+  const guess = guesses.guess(signature);
   if (guess !== null && guess.confidence >= device.osGuessConfidence) {
     device.osGuess = guess.label;
     device.osGuessConfidence = guess.confidence;

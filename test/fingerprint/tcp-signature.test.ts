@@ -25,6 +25,7 @@ import { LinkType } from '../../src/capture/link-type.js';
 import { decodeFrame } from '../../src/decode/frame.js';
 import { DecodedPacket, Reason, TcpFlag } from '../../src/decode/packet.js';
 import { guessOs, OS_SIGNATURES } from '../../src/fingerprint/os-signatures.js';
+import { OsGuessMemo } from '../../src/inventory/medical.js';
 import {
   extractTcpSignature,
   guessInitialTtl,
@@ -756,4 +757,25 @@ t.test('seeded random mutations: never throws, bounded output', async (t) => {
   }
   t.ok(signed > 1000, `${signed} mutants signed`);
   t.equal(longLayouts, 0, 'at most 24 options in a layout');
+});
+
+t.test('os guesses: the memo answers as guessOs, evicts and counts', (t) => {
+  const memo = new OsGuessMemo();
+  const stacks = [LINUX_SYN, WINDOWS_SYN, MACOS_SYN];
+  for (const options of stacks) {
+    for (const ttl of [64, 128, 255]) {
+      const sig = mustSign(syn4({ options, ttl }));
+      t.strictSame(memo.guess(sig), guessOs(sig), sig.text);
+      t.strictSame(memo.guess(sig), guessOs(sig), `${sig.text}, held`);
+    }
+  }
+  t.equal(memo.evicted, 0, 'nothing evicted while few stacks');
+
+  // Each window makes another signature text: past the cap, the least
+  // recently used guesses go, counted.
+  for (let window = 1; window <= 1100; window++) {
+    memo.guess(mustSign(syn4({ window })));
+  }
+  t.equal(memo.evicted, 9 + 1100 - 1024, 'evictions counted');
+  t.end();
 });
