@@ -140,6 +140,8 @@ export class Device {
   distinctAddresses = 0;
   /** The last ND target claimed, to skip repeats cheaply. */
   lastNdTargetKey = 0;
+  /** The last port answered from, to skip the set for repeats. */
+  lastServerPort = -1;
   lldp: Record<string, unknown> | null = null;
   /** MUD URL (RFC 8520) the device announced, null when none. */
   mudUrl: string | null = null;

@@ -827,9 +827,11 @@ export class Inventory {
       ) {
         this.hit(Extractor.TcpSyn);
       }
-      if (flags & TcpFlag.Ack) {
-        if (!device.serverPorts.has(packet.srcPort)) {
-          device.serverPorts.add(packet.srcPort);
+      const port = packet.srcPort;
+      if (flags & TcpFlag.Ack && port !== device.lastServerPort) {
+        device.lastServerPort = port;
+        if (!device.serverPorts.has(port)) {
+          device.serverPorts.add(port);
           device.isDirty = true;
         }
       }
