@@ -4,7 +4,15 @@
  */
 import { IdList, NO_ENTRY } from '../flows/id-list.js';
 import { formatIpv4, formatIpv6, formatMac } from '../fingerprint/text.js';
-import { Device } from './device.js';
+import {
+  COUNTER_BYTES,
+  COUNTER_LAST_SEEN_US,
+  COUNTER_PACKETS,
+  COUNTER_SERIAL,
+  COUNTER_STRIDE,
+  Device,
+} from './device.js';
+import { isLocallyAdministered, lookupVendor } from './oui.js';
 
 /** Devices held before the least recently seen is evicted. */
 export const DEVICE_TABLE_MAX_DEVICES = 16_384;
@@ -25,6 +33,8 @@ export class DeviceTable {
   /** Devices evicted because the table was full. */
   evicted = 0;
   private readonly devices: Array<Device | undefined>;
+  /** Per index, a `COUNTER_STRIDE` row: packets, bytes, last seen, serial. */
+  private readonly counters: Float64Array;
   private readonly slotMask: number;
   private readonly index: Int32Array;
   private readonly keys: Int32Array;
@@ -45,6 +55,7 @@ export class DeviceTable {
     this.slotOf = new Int32Array(maxDevices);
     this.listedUs = new Float64Array(maxDevices);
     this.devices = new Array<Device | undefined>(maxDevices).fill(undefined);
+    this.counters = new Float64Array(maxDevices * COUNTER_STRIDE);
     this.recent = new IdList(maxDevices);
     this.freeNext = new Int32Array(maxDevices);
     for (let id = maxDevices - 1; id >= 0; id--) {
@@ -68,12 +79,12 @@ export class DeviceTable {
       buf[off + 5];
     const id = this.find(word0, word1);
     if (id !== NO_ENTRY) return this.touch(id, timeUs);
-    return this.create(
-      word0,
-      word1,
-      timeUs,
-      () => new Device(formatMac(buf, off), vlan, timeUs),
-    );
+    return this.create(word0, word1, timeUs, () => {
+      const device = new Device(formatMac(buf, off), vlan, timeUs);
+      device.vendor = lookupVendor(buf, off) ?? null;
+      device.randomizedMac = isLocallyAdministered(buf, off);
+      return device;
+    });
   }
 
   /**
@@ -116,6 +127,28 @@ export class DeviceTable {
     return this.devices[id];
   }
 
+  /**
+   * Whether index `id` still holds the device of `serial`: a remembered
+   * index is checked without reading the device itself.
+   */
+  holds(id: number, serial: number): boolean {
+    return this.counters[id * COUNTER_STRIDE + COUNTER_SERIAL] === serial;
+  }
+
+  /** The serial of the device at index `id` (0: none held there). */
+  serialAt(id: number): number {
+    return this.counters[id * COUNTER_STRIDE + COUNTER_SERIAL];
+  }
+
+  /** Account one frame to the device at index `id`. */
+  count(id: number, wireBytes: number, timeUs: number): void {
+    const at = id * COUNTER_STRIDE;
+    const counters = this.counters;
+    counters[at + COUNTER_PACKETS]++;
+    counters[at + COUNTER_BYTES] += wireBytes;
+    counters[at + COUNTER_LAST_SEEN_US] = timeUs;
+  }
+
   /** Every device held, in no particular order. */
   all(): Device[] {
     return this.devices.filter((device): device is Device => !!device);
@@ -134,9 +167,8 @@ export class DeviceTable {
   }
 
   private touch(id: number, timeUs: number): Device {
-    const device = this.devices[id] as Device;
-    device.lastSeenUs = timeUs;
-    return device;
+    this.counters[id * COUNTER_STRIDE + COUNTER_LAST_SEEN_US] = timeUs;
+    return this.devices[id] as Device;
   }
 
   private create(
@@ -160,11 +192,10 @@ export class DeviceTable {
     this.sizeNow++;
 
     const device = make();
-    device.tableId = id;
     // Serials start at 1 and wrap after 2^32 devices, long after any
     // index remembered for a flow has been checked.
     this.lastSerial = (this.lastSerial + 1) | 0 || 1;
-    device.serial = this.lastSerial;
+    device.attach(this.counters, id, this.lastSerial);
     this.devices[id] = device;
     return device;
   }
@@ -176,17 +207,19 @@ export class DeviceTable {
   private evictOne(): void {
     let id = this.recent.head;
     for (let i = 0; i < 8; i++) {
-      const device = this.devices[id] as Device;
-      if (device.lastSeenUs <= this.listedUs[id]) break;
-      this.listedUs[id] = device.lastSeenUs;
+      const lastSeenUs =
+        this.counters[id * COUNTER_STRIDE + COUNTER_LAST_SEEN_US];
+      if (lastSeenUs <= this.listedUs[id]) break;
+      this.listedUs[id] = lastSeenUs;
       this.recent.remove(id);
       this.recent.pushTail(id);
       id = this.recent.head;
     }
     this.recent.remove(id);
     this.removeFromIndex(id);
-    (this.devices[id] as Device).tableId = -1;
+    (this.devices[id] as Device).detach();
     this.devices[id] = undefined;
+    this.counters[id * COUNTER_STRIDE + COUNTER_SERIAL] = 0;
     this.freeNext[id] = this.freeHead;
     this.freeHead = id;
     this.sizeNow--;

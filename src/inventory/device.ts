@@ -103,15 +103,22 @@ export interface DeviceReport {
   evictedValues: number;
 }
 
+/**
+ * A device table's counter row, per table index: packets, bytes, last seen
+ * (µs of packet time) and the serial of the device held there.
+ */
+export const COUNTER_PACKETS = 0;
+export const COUNTER_BYTES = 1;
+export const COUNTER_LAST_SEEN_US = 2;
+export const COUNTER_SERIAL = 3;
+export const COUNTER_STRIDE = 4;
+
 /** A device, keyed by MAC + VLAN, or by IP when seen only behind a router. */
 export class Device {
   vendor: string | null = null;
   randomizedMac = false;
   routed = false;
   firstSeenUs: number;
-  lastSeenUs: number;
-  packets = 0;
-  bytes = 0;
 
   readonly ips = new CappedSet<string>(DEVICE_LIMITS.ips);
   readonly hostnames = new CappedSet<string>(DEVICE_LIMITS.hostnames);
@@ -140,8 +147,6 @@ export class Device {
   distinctAddresses = 0;
   /** The last ND target claimed, to skip repeats cheaply. */
   lastNdTargetKey = 0;
-  /** The last port answered from, to skip the set for repeats. */
-  lastServerPort = -1;
   lldp: Record<string, unknown> | null = null;
   /** MUD URL (RFC 8520) the device announced, null when none. */
   mudUrl: string | null = null;
@@ -176,6 +181,13 @@ export class Device {
    */
   tableId = -1;
   serial = 0;
+  /**
+   * While the device is held by a table, its packets, bytes and last-seen
+   * time live in the table's counter rows: a packet then updates a small
+   * typed array instead of this scattered object. `detach` copies them here.
+   */
+  private counterRows: Float64Array | null = null;
+  private detachedCounters = [0, 0, 0];
 
   /** Facts changed since the last classification. */
   isDirty = true;
@@ -196,7 +208,39 @@ export class Device {
     this.id =
       mac === null ? (keyAddress ?? '') : vlan > 0 ? `${mac}@${vlan}` : mac;
     this.firstSeenUs = timeUs;
-    this.lastSeenUs = timeUs;
+    this.detachedCounters[COUNTER_LAST_SEEN_US] = timeUs;
+  }
+
+  get packets(): number {
+    return this.counter(COUNTER_PACKETS);
+  }
+
+  get bytes(): number {
+    return this.counter(COUNTER_BYTES);
+  }
+
+  get lastSeenUs(): number {
+    return this.counter(COUNTER_LAST_SEEN_US);
+  }
+
+  /** Called by the table that now holds the device at `tableId`. */
+  attach(rows: Float64Array, tableId: number, serial: number): void {
+    const at = tableId * COUNTER_STRIDE;
+    rows[at + COUNTER_PACKETS] = this.packets;
+    rows[at + COUNTER_BYTES] = this.bytes;
+    rows[at + COUNTER_LAST_SEEN_US] = this.lastSeenUs;
+    rows[at + COUNTER_SERIAL] = serial;
+    this.tableId = tableId;
+    this.serial = serial;
+    this.counterRows = rows;
+  }
+
+  /** Called by the table as it lets the device go. */
+  detach(): void {
+    if (this.counterRows === null) return;
+    this.detachedCounters = [this.packets, this.bytes, this.lastSeenUs];
+    this.counterRows = null;
+    this.tableId = -1;
   }
 
   /** Record a DICOM association role; capped like every other set. */
@@ -223,6 +267,13 @@ export class Device {
       this.isDirty = true;
     }
     if (messageType !== '') identity.messageTypes.add(messageType);
+  }
+
+  private counter(column: number): number {
+    const rows = this.counterRows;
+    return rows === null
+      ? this.detachedCounters[column]
+      : rows[this.tableId * COUNTER_STRIDE + column];
   }
 
   /** Classify against `catalog`, reusing the last result while nothing changed. */

@@ -47,13 +47,9 @@ import {
   observeMedicalTcp,
   observeTcpSignature,
   OsGuessMemo,
+  synShapeKey,
 } from './medical.js';
-import {
-  isGroupAddress,
-  isLocallyAdministered,
-  loadVendorRegistry,
-  lookupVendor,
-} from './oui.js';
+import { isGroupAddress, loadVendorRegistry } from './oui.js';
 
 export interface InventoryOptions {
   maxDevices?: number;
@@ -83,6 +79,8 @@ const ARP_BINDINGS_MAX = 65_536;
 const ARP_CLAIMS_MAX = 65_536;
 /** (device, SYN shape) pairs remembered, to skip repeated signatures. */
 const SYN_SHAPES_MAX = 65_536;
+/** (device, server port) pairs remembered, to skip repeated SYN+ACKs. */
+const SERVER_PORTS_MAX = 65_536;
 
 /**
  * Words of state per flow direction, at (flow id * 2 + direction) * 4: the
@@ -178,6 +176,8 @@ export class Inventory {
   private readonly arpClaims = new KeyMemo(ARP_CLAIMS_MAX);
   /** (device serial, SYN shape digest) pairs already fingerprinted. */
   private readonly synShapes = new KeyMemo(SYN_SHAPES_MAX);
+  /** (device serial, port) pairs a SYN+ACK already came from. */
+  private readonly serverPorts = new KeyMemo(SERVER_PORTS_MAX);
   private readonly osGuesses = new OsGuessMemo();
 
   constructor(options: InventoryOptions = {}) {
@@ -208,29 +208,33 @@ export class Inventory {
     const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
     const slot =
       flowId < 0 ? -1 : (flowId * 2 + flows.lastDirection) * FLOW_STATE_WORDS;
-    const device =
+    const senderId =
       slot < 0
-        ? this.sourceDevice(packet, buf, vlan, timeUs)
-        : this.senderOf(packet, buf, vlan, timeUs, slot);
-    if (device !== null) {
-      device.packets++;
-      device.bytes += wireBytes;
-      device.lastSeenUs = timeUs;
-    }
+        ? tableIdOf(this.sourceDevice(packet, buf, vlan, timeUs))
+        : this.senderIdOf(packet, buf, vlan, timeUs, slot);
+    const devices = this.devices;
+    if (senderId >= 0) devices.count(senderId, wireBytes, timeUs);
 
+    // Most frames belong to a direction with nothing left to inspect: those
+    // return before the device object is read.
     const layers = packet.layers;
     if (layers & Layer.Arp) {
-      this.observeArp(device, packet, buf, vlan, timeUs);
+      this.observeArp(senderId, packet, buf, vlan, timeUs);
+    } else if (senderId < 0) {
+      return;
     } else if (layers & Layer.Udp) {
-      if (device !== null) {
-        this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, slot);
+      if (slot >= 0 && this.flowState[slot + INSPECTION] === Inspection.Done) {
+        return;
       }
+      const device = devices.at(senderId) as Device;
+      this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, slot);
     } else if (layers & Layer.Tcp) {
-      if (device !== null) this.observeTcp(device, packet, buf, flowId, slot);
+      this.observeTcp(senderId, packet, buf, flowId, slot);
     } else if (layers & Layer.Icmpv6) {
-      if (device !== null)
-        this.observeNeighborAdvert(device, packet, buf, vlan);
-    } else if (packet.networkOff >= 0 && device !== null) {
+      const device = devices.at(senderId) as Device;
+      this.observeNeighborAdvert(device, packet, buf, vlan);
+    } else if (packet.networkOff >= 0) {
+      const device = devices.at(senderId) as Device;
       this.observeLinkLayer(device, packet, buf, frameEnd);
     }
   }
@@ -247,37 +251,39 @@ export class Inventory {
   }
 
   /**
-   * The device that sent the frame of the flow direction at `slot`.
-   * Packets of one flow direction nearly always come from the same MAC, so
-   * the answer is kept per direction with the MAC's last four bytes as a
-   * check, and later packets skip the device lookup; a different MAC
-   * (spoofing, a path change) or an evicted device is looked up afresh.
+   * The table index of the device that sent the frame of the flow direction
+   * at `slot`, or -1 for none. Packets of one flow direction nearly always
+   * come from the same MAC, so the answer is kept per direction with the
+   * MAC's last four bytes as a check, and later packets skip the device
+   * lookup; a different MAC (spoofing, a path change) or an evicted device
+   * is looked up afresh.
    */
-  private senderOf(
+  private senderIdOf(
     packet: DecodedPacket,
     buf: Uint8Array,
     vlan: number,
     timeUs: number,
     slot: number,
-  ): Device | null {
+  ): number {
     const state = this.flowState;
     if (packet.srcMacOff < 0) {
       // Without MACs the sender is found by IP each time, but remembered
       // for `flowSender`.
       const host = this.sourceDevice(packet, buf, vlan, timeUs);
       this.rememberSender(slot, host, 0);
-      return host;
+      return tableIdOf(host);
     }
     const macCheck = readWord(buf, packet.srcMacOff + 2);
     const known = state[slot + SENDER_INDEX];
     if (known !== 0 && state[slot + SENDER_MAC_CHECK] === macCheck) {
-      if (known === NO_SENDER) return null;
-      const device = this.rememberedSender(slot);
-      if (device !== null) return device;
+      if (known === NO_SENDER) return -1;
+      if (this.devices.holds(known - 1, state[slot + SENDER_SERIAL])) {
+        return known - 1;
+      }
     }
     const device = this.sourceDevice(packet, buf, vlan, timeUs);
     this.rememberSender(slot, device, macCheck);
-    return device;
+    return tableIdOf(device);
   }
 
   /** The device remembered at `slot`, if it is still in the table. */
@@ -285,9 +291,10 @@ export class Inventory {
     const state = this.flowState;
     const known = state[slot + SENDER_INDEX];
     if (known <= 0) return null;
-    const device = this.devices.at(known - 1);
-    if (device === undefined) return null;
-    return device.serial === state[slot + SENDER_SERIAL] ? device : null;
+    if (!this.devices.holds(known - 1, state[slot + SENDER_SERIAL])) {
+      return null;
+    }
+    return this.devices.at(known - 1) ?? null;
   }
 
   private rememberSender(
@@ -329,6 +336,7 @@ export class Inventory {
         this.directByIpv4.evicted +
         this.arpClaims.evicted +
         this.synShapes.evicted +
+        this.serverPorts.evicted +
         this.osGuesses.evicted,
     };
   }
@@ -360,18 +368,11 @@ export class Inventory {
     }
 
     const device = this.devices.byMac(buf, macOff, vlan, timeUs);
-    if (device.packets === 0) this.describeNewMac(device, buf, macOff);
     if (!hasIp) return device;
 
     if (device.isRouter) return this.hostByIp(packet, buf, timeUs);
     this.bindAddress(device, packet, buf);
     return device;
-  }
-
-  private describeNewMac(device: Device, buf: Uint8Array, macOff: number) {
-    device.vendor = lookupVendor(buf, macOff) ?? null;
-    device.randomizedMac = isLocallyAdministered(buf, macOff);
-    device.isDirty = true;
   }
 
   /**
@@ -463,7 +464,7 @@ export class Inventory {
    * binding the sender has not repeated since costs strings.
    */
   private observeArp(
-    source: Device | null,
+    sourceId: number,
     packet: DecodedPacket,
     buf: Uint8Array,
     vlan: number,
@@ -475,16 +476,17 @@ export class Inventory {
     const addressKey = readWord(buf, packet.arpSenderIpOff);
     if (addressKey === 0) return;
     // The sender hardware address is nearly always the frame's source,
-    // whose device is already known.
-    const sender =
-      source !== null &&
-      source.mac !== null &&
+    // whose device (keyed by that MAC: an ARP frame has no IP) is known.
+    const devices = this.devices;
+    const senderId =
+      sourceId >= 0 &&
       packet.srcMacOff >= 0 &&
       isSameMac(buf, macOff, packet.srcMacOff)
-        ? source
-        : this.devices.byMac(buf, macOff, vlan, timeUs);
-    if (!this.arpClaims.add(sender.serial, addressKey)) return;
+        ? sourceId
+        : devices.byMac(buf, macOff, vlan, timeUs).tableId;
+    if (!this.arpClaims.add(devices.serialAt(senderId), addressKey)) return;
 
+    const sender = devices.at(senderId) as Device;
     const senderIp = formatIpv4(buf, packet.arpSenderIpOff);
     this.claimAddress(sender, `${vlan}/${senderIp}`, senderIp);
     if (!sender.ips.has(senderIp)) {
@@ -665,9 +667,6 @@ export class Inventory {
     for (const router of info.routers) this.noteRouterAddress(router);
 
     const client = this.devices.byMac(buf, off + 28, vlan, timeUs);
-    if (client.packets === 0 && client.vendor === null) {
-      this.describeNewMac(client, buf, off + 28);
-    }
     if (info.op === 1) {
       if (
         info.fingerprint !== '' &&
@@ -765,11 +764,7 @@ export class Inventory {
     if (!isEthernetDuid) return null;
     const mac = parseMac(duid.linkLayerAddress);
     if (mac === null || isGroupAddress(mac, 0)) return null;
-    const client = this.devices.byMac(mac, 0, vlan, timeUs);
-    if (client.packets === 0 && client.vendor === null) {
-      this.describeNewMac(client, mac, 0);
-    }
-    return client;
+    return this.devices.byMac(mac, 0, vlan, timeUs);
   }
 
   /**
@@ -814,27 +809,14 @@ export class Inventory {
   }
 
   private observeTcp(
-    device: Device,
+    senderId: number,
     packet: DecodedPacket,
     buf: Uint8Array,
     flowId: number,
     slot: number,
   ): void {
-    const flags = packet.tcpFlags;
-    if (flags & TcpFlag.Syn) {
-      if (
-        observeTcpSignature(device, packet, buf, this.synShapes, this.osGuesses)
-      ) {
-        this.hit(Extractor.TcpSyn);
-      }
-      const port = packet.srcPort;
-      if (flags & TcpFlag.Ack && port !== device.lastServerPort) {
-        device.lastServerPort = port;
-        if (!device.serverPorts.has(port)) {
-          device.serverPorts.add(port);
-          device.isDirty = true;
-        }
-      }
+    if (packet.tcpFlags & TcpFlag.Syn) {
+      this.observeSyn(senderId, packet, buf);
       return;
     }
     if (packet.payloadBytes === 0 || slot < 0) return;
@@ -844,6 +826,7 @@ export class Inventory {
     // except HL7 messages (each has an MSH) and a ClientHello in progress.
     const state = this.flowState[slot + INSPECTION];
     if (state === Inspection.Done) return;
+    const device = this.devices.at(senderId) as Device;
     if (state === Inspection.Hl7) {
       if (buf[packet.payloadOff] === MLLP_START_BLOCK) {
         observeMedicalTcp(device, packet, buf, flowId, null);
@@ -857,6 +840,34 @@ export class Inventory {
       flowId,
       slot,
     );
+  }
+
+  /**
+   * A SYN or SYN+ACK: the sender's stack signature and, for a SYN+ACK, the
+   * port it serves. Repeated (device, SYN shape) and (device, port) pairs
+   * are told by flat memos, without reading the device.
+   */
+  private observeSyn(
+    senderId: number,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+  ): void {
+    const devices = this.devices;
+    const serial = devices.serialAt(senderId);
+    if (!this.synShapes.add(serial, synShapeKey(packet))) {
+      this.hit(Extractor.TcpSyn);
+    } else {
+      const device = devices.at(senderId) as Device;
+      if (observeTcpSignature(device, packet, buf, this.osGuesses)) {
+        this.hit(Extractor.TcpSyn);
+      }
+    }
+
+    const port = packet.srcPort;
+    if (packet.tcpFlags & TcpFlag.Ack && this.serverPorts.add(serial, port)) {
+      const device = devices.at(senderId) as Device;
+      if (device.serverPorts.add(port)) device.isDirty = true;
+    }
   }
 
   /** Look at a direction's first payload; returns what to do with the rest. */
@@ -989,6 +1000,11 @@ function setMudUrl(device: Device, url: string): void {
   if (url === '' || device.mudUrl === url) return;
   device.mudUrl = url;
   device.isDirty = true;
+}
+
+/** A device's index in its table, or -1 for none. */
+function tableIdOf(device: Device | null): number {
+  return device === null ? -1 : device.tableId;
 }
 
 function isSameMac(buf: Uint8Array, off: number, otherOff: number): boolean {

@@ -14,7 +14,6 @@ import {
   type TcpSignature,
 } from '../fingerprint/tcp-signature.js';
 import type { Device } from './device.js';
-import type { KeyMemo } from './key-memo.js';
 
 /** OS guesses held by signature text, at most. */
 const OS_GUESSES_MAX = 1024;
@@ -48,18 +47,14 @@ export class OsGuessMemo {
 
 /**
  * Record the stack signature of a SYN or SYN+ACK; true when one was read.
- * `shapes` remembers (device serial, SYN shape digest) pairs already seen.
+ * Callers skip a SYN whose `synShapeKey` the device has shown before.
  */
 export function observeTcpSignature(
   device: Device,
   packet: DecodedPacket,
   buf: Uint8Array,
-  shapes: KeyMemo,
   guesses: OsGuessMemo,
 ): boolean {
-  // Stacks repeat a few SYN shapes; only a new shape costs a signature.
-  if (!shapes.add(device.serial, synShapeKey(packet))) return true;
-
   const signature = extractTcpSignature(buf, packet);
   if (signature === null) return false;
   if (!device.tcpSignatures.add(signature.text)) return true;
@@ -73,8 +68,11 @@ export function observeTcpSignature(
   return true;
 }
 
-/** A 32-bit digest of what a SYN signature is made of. */
-function synShapeKey(packet: DecodedPacket): number {
+/**
+ * A 32-bit digest of what a SYN signature is made of: stacks repeat a few
+ * SYN shapes, so only a shape new to a device costs a signature.
+ */
+export function synShapeKey(packet: DecodedPacket): number {
   let h = Math.imul(packet.ttl ^ (packet.tcpFlags << 8), 0x9e3779b1);
   h = Math.imul(h ^ packet.tcpWindow ^ (packet.tcpMss << 16), 0x85ebca6b);
   h = Math.imul(h ^ packet.tcpWindowScale ^ (packet.tcpOptionCount << 8), 31);
