@@ -14,6 +14,11 @@ export interface PipelineOptions {
   flows?: Omit<FlowTableOptions, 'onFlowStart' | 'onFlowEnd'>;
   /** The device inventory to feed; frames stop at the flow table without. */
   inventory?: Inventory;
+  /**
+   * Count distinct (VLAN, 5-tuple) keys across flow records, as `spansight
+   * read` reports them; off by default, for the sensor does not need them.
+   */
+  countDistinctKeys?: boolean;
   /** Called for each new flow record, after the pipeline's own counting. */
   onFlowStart?: (table: FlowTable, flowId: number) => void;
   /** Called when a flow record ends, before the inventory forgets it. */
@@ -34,7 +39,10 @@ export class PacketPipeline implements FrameSink {
   readonly packet = new DecodedPacket();
   readonly counts = new LayerCounts();
   readonly flows: FlowTable;
-  /** Distinct (VLAN, 5-tuple) keys, by `FlowClass`, across flow records. */
+  /**
+   * Distinct (VLAN, 5-tuple) keys, by `FlowClass`, across flow records;
+   * counted only with `countDistinctKeys`.
+   */
   readonly distinctKeysByClass = new Float64Array(3);
   readonly distinctKeys = new DistinctKeySet();
 
@@ -49,7 +57,7 @@ export class PacketPipeline implements FrameSink {
   private readonly clock: PacketClock | undefined;
 
   constructor(options: PipelineOptions = {}) {
-    const { onFlowStart, onFlowEnd, inventory } = options;
+    const { onFlowStart, onFlowEnd, inventory, countDistinctKeys } = options;
     this.inventory = inventory;
     this.clock = options.clock;
     this.flows = new FlowTable({
@@ -61,13 +69,15 @@ export class PacketPipeline implements FrameSink {
               if (onFlowEnd !== undefined) onFlowEnd(table, flowId, reason);
               if (inventory !== undefined) inventory.onFlowEnd(flowId);
             },
-      onFlowStart: (table, flowId) => {
-        const [hi, lo] = table.keyHashes(flowId);
-        if (this.distinctKeys.add(hi, lo)) {
-          this.distinctKeysByClass[table.flowClass(flowId)]++;
-        }
-        if (onFlowStart !== undefined) onFlowStart(table, flowId);
-      },
+      onFlowStart: !countDistinctKeys
+        ? onFlowStart
+        : (table, flowId) => {
+            const [hi, lo] = table.keyHashes(flowId);
+            if (this.distinctKeys.add(hi, lo)) {
+              this.distinctKeysByClass[table.flowClass(flowId)]++;
+            }
+            if (onFlowStart !== undefined) onFlowStart(table, flowId);
+          },
     });
   }
 

@@ -318,14 +318,14 @@ export function benchTargets(context: TargetContext): BenchTarget[] {
       'pipeline',
       'pipeline',
       'spansight pipeline (read)',
-      `${readLoop}, PacketPipeline: decode, counts, flows`,
+      `${readLoop}, PacketPipeline: decode, counts, flows, distinct flow keys`,
     ),
     inProcessTarget(
       context,
       'inventory',
       'inventory',
       'spansight pipeline + inventory',
-      `${readLoop}, PacketPipeline with every extractor and the device table`,
+      `${readLoop}, PacketPipeline as the sensor runs it: decode, counts, flows, every extractor, the device table`,
     ),
     cliTarget(context),
   ];

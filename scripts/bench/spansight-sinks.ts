@@ -156,9 +156,10 @@ function lruFlowKey(packet: DecodedPacket, buf: Uint8Array): string {
 }
 
 /**
- * The pipeline `spansight read` and `inventory` run: decode, layer counts,
- * flows, and with `withInventory` every fingerprint extractor and the
- * device table.
+ * The pipeline `spansight read` runs (decode, layer counts, flows and the
+ * distinct flow keys it reports) or, with `withInventory`, the one the
+ * sensor runs: decode, layer counts, flows, every fingerprint extractor
+ * and the device table.
  */
 class PipelineSink implements FrameSink {
   okFrames = 0;
@@ -167,6 +168,7 @@ class PipelineSink implements FrameSink {
   constructor(withInventory: boolean) {
     this.pipeline = new PacketPipeline({
       inventory: withInventory ? new Inventory() : undefined,
+      countDistinctKeys: !withInventory,
     });
   }
 

@@ -145,6 +145,7 @@ export function readCapture(
 
   const pipeline = new PacketPipeline({
     flows: { maxFlows: options.maxFlows },
+    countDistinctKeys: true,
   });
   const progress =
     options.showProgress &&
