@@ -152,6 +152,38 @@ const ETHERNET_MTU_BYTES = 1500;
 // Reused scratch for the option walk, so rejecting packets allocates nothing.
 const layoutKinds = new Uint8Array(MAX_SIGNATURE_OPTIONS);
 
+/** What `readSegment` found in the last SYN or SYN+ACK it read. */
+interface SegmentRead {
+  isSynAck: boolean;
+  walk: OptionWalk;
+  /** Option kinds recorded in `layoutKinds`, and bytes after an end marker. */
+  optionCount: number;
+  eolPadBytes: number;
+  quirks: number;
+  initialTtl: number;
+  ipOptionBytes: number;
+  headerBytes: number;
+  hasPayload: boolean;
+}
+
+const segment: SegmentRead = {
+  isSynAck: false,
+  walk: {
+    mssBytes: -1,
+    windowScale: -1,
+    tsVal: -1,
+    quirks: 0,
+    hasEolDataBeforeLastByte: false,
+  },
+  optionCount: 0,
+  eolPadBytes: -1,
+  quirks: 0,
+  initialTtl: 0,
+  ipOptionBytes: 0,
+  headerBytes: 0,
+  hasPayload: false,
+};
+
 /**
  * Build the stack signature of a TCP SYN or SYN+ACK in `pkt` (decoded from
  * `buf`). Returns null for any other segment, for SYNs with FIN or RST and
@@ -162,45 +194,16 @@ export function extractTcpSignature(
   buf: Uint8Array,
   pkt: DecodedPacket,
 ): TcpSignature | null {
-  if ((pkt.layers & Layer.Tcp) === 0 || pkt.isFragment) return null;
-  const control =
-    pkt.tcpFlags & (TcpFlag.Syn | TcpFlag.Ack | TcpFlag.Fin | TcpFlag.Rst);
-  if (control !== TcpFlag.Syn && control !== (TcpFlag.Syn | TcpFlag.Ack)) {
-    return null;
-  }
-  if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return null;
-  const tcpOff = pkt.l4Off;
-  const optionsEnd = tcpOff + pkt.tcpHdrBytes;
-  if (tcpOff < 0 || optionsEnd > buf.length) return null;
-
-  const isSynAck = control !== TcpFlag.Syn;
-  const walk = walkOptions(
-    buf,
-    tcpOff + TCP_MIN_HDR_BYTES,
-    optionsEnd,
-    isSynAck,
-  );
-  let quirks = walk.quirks | headerQuirks(buf, pkt, isSynAck);
-
-  const initialTtl = guessInitialTtl(pkt.ttl);
-  const ipOptionBytes =
-    pkt.ipVersion === 4
-      ? pkt.ipHdrBytes - IPV4_MIN_HDR_BYTES
-      : pkt.ipHdrBytes - IPV6_HDR_BYTES;
-  const headerBytes = pkt.ipHdrBytes + pkt.tcpHdrBytes;
-  const payloadBytes = pkt.ipTotalBytes - headerBytes;
-  if (walk.windowScale > MAX_WINDOW_SCALE) {
-    quirks |= TcpQuirk.WindowScaleOver14;
-  }
-
+  if (!readSegment(buf, pkt)) return null;
+  const { walk, initialTtl } = segment;
   const sig: TcpSignature = {
-    isSynAck,
-    ipVersion: pkt.ipVersion,
+    isSynAck: segment.isSynAck,
+    ipVersion: pkt.ipVersion as 4 | 6,
     observedTtl: pkt.ttl,
     initialTtl,
     distanceHops: initialTtl - pkt.ttl,
-    ipOptionBytes,
-    headerBytes,
+    ipOptionBytes: segment.ipOptionBytes,
+    headerBytes: segment.headerBytes,
     mssBytes: walk.mssBytes,
     windowBytes: pkt.tcpWindow,
     windowMultiple: windowMultipleOf(
@@ -209,15 +212,80 @@ export function extractTcpSignature(
       pkt.ipVersion,
     ),
     windowScale: walk.windowScale,
-    optionLayout: walk.layout,
+    optionLayout: layoutText(segment.optionCount, segment.eolPadBytes),
     tsVal: walk.tsVal,
-    quirks,
+    quirks: segment.quirks,
     hasEolDataBeforeLastByte: walk.hasEolDataBeforeLastByte,
-    hasPayload: payloadBytes > 0,
+    hasPayload: segment.hasPayload,
     text: '',
   };
   sig.text = formatSignature(sig);
   return sig;
+}
+
+/** Words `readSignatureShape` may write. */
+export const SIGNATURE_SHAPE_MAX_WORDS = 11 + MAX_SIGNATURE_OPTIONS;
+
+/**
+ * Write into `shape` every value a SYN or SYN+ACK's signature text is made
+ * of, without building the text; returns the words written, 0 when the
+ * segment has no signature. Two segments with equal shapes have equal
+ * texts, so the text can be looked up by shape instead of rebuilt.
+ */
+export function readSignatureShape(
+  buf: Uint8Array,
+  pkt: DecodedPacket,
+  shape: Int32Array,
+): number {
+  if (!readSegment(buf, pkt)) return 0;
+  const { walk } = segment;
+  shape[0] = segment.isSynAck ? 1 : 0;
+  shape[1] = pkt.ipVersion;
+  shape[2] = segment.initialTtl;
+  shape[3] = segment.ipOptionBytes;
+  shape[4] = walk.mssBytes;
+  shape[5] = pkt.tcpWindow;
+  shape[6] = walk.windowScale;
+  shape[7] = segment.quirks;
+  shape[8] = segment.hasPayload ? 1 : 0;
+  shape[9] = segment.eolPadBytes;
+  shape[10] = segment.optionCount;
+  for (let i = 0; i < segment.optionCount; i++) shape[11 + i] = layoutKinds[i];
+  return 11 + segment.optionCount;
+}
+
+/** Read a SYN or SYN+ACK into `segment`; false when it has no signature. */
+function readSegment(buf: Uint8Array, pkt: DecodedPacket): boolean {
+  if ((pkt.layers & Layer.Tcp) === 0 || pkt.isFragment) return false;
+  const control =
+    pkt.tcpFlags & (TcpFlag.Syn | TcpFlag.Ack | TcpFlag.Fin | TcpFlag.Rst);
+  if (control !== TcpFlag.Syn && control !== (TcpFlag.Syn | TcpFlag.Ack)) {
+    return false;
+  }
+  if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return false;
+  const tcpOff = pkt.l4Off;
+  const optionsEnd = tcpOff + pkt.tcpHdrBytes;
+  if (tcpOff < 0 || optionsEnd > buf.length) return false;
+
+  const isSynAck = control !== TcpFlag.Syn;
+  const walk = segment.walk;
+  walkOptions(buf, tcpOff + TCP_MIN_HDR_BYTES, optionsEnd, isSynAck);
+  let quirks = walk.quirks | headerQuirks(buf, pkt, isSynAck);
+  if (walk.windowScale > MAX_WINDOW_SCALE) {
+    quirks |= TcpQuirk.WindowScaleOver14;
+  }
+
+  const headerBytes = pkt.ipHdrBytes + pkt.tcpHdrBytes;
+  segment.isSynAck = isSynAck;
+  segment.quirks = quirks;
+  segment.initialTtl = guessInitialTtl(pkt.ttl);
+  segment.ipOptionBytes =
+    pkt.ipVersion === 4
+      ? pkt.ipHdrBytes - IPV4_MIN_HDR_BYTES
+      : pkt.ipHdrBytes - IPV6_HDR_BYTES;
+  segment.headerBytes = headerBytes;
+  segment.hasPayload = pkt.ipTotalBytes - headerBytes > 0;
+  return true;
 }
 
 /**
@@ -335,7 +403,6 @@ function ipv4ReservedFlagSet(buf: Uint8Array, pkt: DecodedPacket): boolean {
 }
 
 interface OptionWalk {
-  layout: string;
   mssBytes: number;
   windowScale: number;
   tsVal: number;
@@ -349,21 +416,20 @@ interface OptionWalk {
  * length byte that disagrees is a quirk, not a stop, and the value is read
  * anyway, because that is what identifies the stack that got it wrong.
  * At most MAX_SIGNATURE_OPTIONS kinds are recorded; one more is malformed.
+ * Results go to `segment` (kinds to `layoutKinds`).
  */
 function walkOptions(
   buf: Uint8Array,
   off: number,
   end: number,
   isSynAck: boolean,
-): OptionWalk {
-  const walk: OptionWalk = {
-    layout: '',
-    mssBytes: -1,
-    windowScale: -1,
-    tsVal: -1,
-    quirks: 0,
-    hasEolDataBeforeLastByte: false,
-  };
+): void {
+  const walk = segment.walk;
+  walk.mssBytes = -1;
+  walk.windowScale = -1;
+  walk.tsVal = -1;
+  walk.quirks = 0;
+  walk.hasEolDataBeforeLastByte = false;
   let count = 0;
   let eolPadBytes = -1;
   let cursor = off;
@@ -393,8 +459,8 @@ function walkOptions(
     cursor += skipBytes;
   }
   if (isBad) walk.quirks |= TcpQuirk.OptionsMalformed;
-  walk.layout = layoutText(count, eolPadBytes);
-  return walk;
+  segment.optionCount = count;
+  segment.eolPadBytes = eolPadBytes;
 }
 
 /** Record non-zero padding after an end-of-options marker at `off`. */

@@ -42,6 +42,8 @@ export const FACT_FIELDS = [
   'ssdp.type',
   'mdns.service',
   'mdns.model',
+  'mdns.instance',
+  'dns.query',
   'lldp.systemName',
   'lldp.systemDescription',
   'lldp.medManufacturer',

@@ -77,7 +77,10 @@ export interface DeviceReport {
   lldp: Record<string, unknown> | null;
   cdp: Record<string, unknown> | null;
   mudUrl: string | null;
-  mdns: { services: string[]; models: string[] } | null;
+  /** Names the device asked for in DNS, mDNS and LLMNR queries. */
+  dns: { queries: string[] } | null;
+  /** Service types, TXT models and service instance names it announced. */
+  mdns: { services: string[]; models: string[]; instances: string[] } | null;
   ssdp: { servers: string[]; types: string[] } | null;
   nbns: { names: string[] } | null;
   wsDiscovery: { types: string[]; scopes: string[] } | null;
@@ -151,8 +154,12 @@ export class Device {
   /** MUD URL (RFC 8520) the device announced, null when none. */
   mudUrl: string | null = null;
   cdp: Record<string, unknown> | null = null;
+  /** Question names of the DNS, mDNS and LLMNR queries the device sent. */
+  readonly dnsQueries = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly mdnsServices = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly mdnsModels = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  /** DNS-SD instance names (`Printer 3._ipp._tcp.local`) it announced. */
+  readonly mdnsInstances = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly ssdpServers = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly ssdpTypes = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly nbnsNames = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
@@ -309,6 +316,8 @@ export class Device {
       'ssdp.type': this.ssdpTypes.values(),
       'mdns.service': this.mdnsServices.values(),
       'mdns.model': this.mdnsModels.values(),
+      'mdns.instance': this.mdnsInstances.values(),
+      'dns.query': this.dnsQueries.values(),
       'lldp.systemName': stringField(this.lldp, 'systemName'),
       'lldp.systemDescription': stringField(this.lldp, 'systemDescription'),
       'lldp.medManufacturer': stringField(this.lldp, 'medManufacturer'),
@@ -345,6 +354,8 @@ export class Device {
   /** The device as `inventory --json` prints it. */
   toReport(catalog: CompiledCatalog): DeviceReport {
     const classification = this.classify(catalog);
+    const mdnsValues =
+      this.mdnsServices.size + this.mdnsModels.size + this.mdnsInstances.size;
     return {
       id: this.id,
       mac: this.mac,
@@ -375,11 +386,14 @@ export class Device {
       lldp: this.lldp,
       cdp: this.cdp,
       mudUrl: this.mudUrl,
+      dns:
+        this.dnsQueries.size > 0 ? { queries: this.dnsQueries.values() } : null,
       mdns:
-        this.mdnsServices.size + this.mdnsModels.size > 0
+        mdnsValues > 0
           ? {
               services: this.mdnsServices.values(),
               models: this.mdnsModels.values(),
+              instances: this.mdnsInstances.values(),
             }
           : null,
       ssdp:

@@ -46,7 +46,7 @@ import {
   applyMedicalHint,
   observeMedicalTcp,
   observeTcpSignature,
-  OsGuessMemo,
+  TcpSignatureMemo,
   synShapeKey,
 } from './medical.js';
 import { isGroupAddress, loadVendorRegistry } from './oui.js';
@@ -113,6 +113,7 @@ const Extractor = {
   Quic: 13,
   Lldp: 14,
   Cdp: 15,
+  Dns: 16,
 } as const;
 const EXTRACTOR_NAMES = [
   'arp',
@@ -131,6 +132,7 @@ const EXTRACTOR_NAMES = [
   'quic',
   'lldp',
   'cdp',
+  'dns',
 ];
 
 const NA_ICMP_TYPE = 136;
@@ -178,7 +180,7 @@ export class Inventory {
   private readonly synShapes = new KeyMemo(SYN_SHAPES_MAX);
   /** (device serial, port) pairs a SYN+ACK already came from. */
   private readonly serverPorts = new KeyMemo(SERVER_PORTS_MAX);
-  private readonly osGuesses = new OsGuessMemo();
+  private readonly signatures = new TcpSignatureMemo();
 
   constructor(options: InventoryOptions = {}) {
     this.devices = new DeviceTable(
@@ -337,7 +339,7 @@ export class Inventory {
         this.arpClaims.evicted +
         this.synShapes.evicted +
         this.serverPorts.evicted +
-        this.osGuesses.evicted,
+        this.signatures.evicted,
     };
   }
 
@@ -595,6 +597,20 @@ export class Inventory {
       this.observeMdns(device, buf, off, end);
       return true;
     }
+    // DNS: the names a device asks its server for. A direction that opens
+    // with a query stays inspected, so each later query on a reused 5-tuple
+    // is read too; one that opens with anything else is not DNS, and is
+    // done. A server's answers name what others asked, not the server, so
+    // that direction is done too.
+    // Limitation: queries sent over TCP (RFC 7766) are not read.
+    if (dst === 53) {
+      const message = parseDns(buf, off, end);
+      if (message === null || message.isResponse) return false;
+      this.hit(Extractor.Dns);
+      this.addQueryNames(device, message.questions);
+      return true;
+    }
+    if (src === 53) return false;
     if (dst === 1900 || src === 1900) {
       const info = parseSsdp(buf, off, end);
       if (info !== null) {
@@ -783,7 +799,10 @@ export class Inventory {
     }
   }
 
-  /** mDNS/LLMNR: what a device announces about itself. */
+  /**
+   * mDNS/LLMNR: a query (QR=0) gives the names the device asks for; a
+   * response, what it announces about itself.
+   */
   private observeMdns(
     device: Device,
     buf: Uint8Array,
@@ -791,8 +810,12 @@ export class Inventory {
     end: number,
   ): void {
     const message = parseDns(buf, off, end);
-    if (message === null || !message.isResponse) return;
+    if (message === null) return;
     this.hit(Extractor.Mdns);
+    if (!message.isResponse) {
+      this.addQueryNames(device, message.questions);
+      return;
+    }
     const identity = summarizeMdns(message);
     if (identity.hostName !== '') {
       addText(device, device.hostnames, identity.hostName);
@@ -800,11 +823,27 @@ export class Inventory {
     for (const type of identity.serviceTypes) {
       addText(device, device.mdnsServices, type);
     }
+    for (const instance of identity.serviceInstances) {
+      addText(device, device.mdnsInstances, instance.name);
+    }
     for (const entry of identity.txt) {
       const [key, value] = splitOnce(entry, '=');
       if (/^(md|model|ty|usb_mdl|product)$/i.test(key) && value !== '') {
         addText(device, device.mdnsModels, value);
       }
+    }
+  }
+
+  /**
+   * The names a DNS, mDNS or LLMNR query asks for, as the device asked
+   * them: reverse lookups included, the root ('') left out.
+   */
+  private addQueryNames(
+    device: Device,
+    questions: ReadonlyArray<{ name: string }>,
+  ): void {
+    for (const question of questions) {
+      addText(device, device.dnsQueries, question.name);
     }
   }
 
@@ -858,7 +897,7 @@ export class Inventory {
       this.hit(Extractor.TcpSyn);
     } else {
       const device = devices.at(senderId) as Device;
-      if (observeTcpSignature(device, packet, buf, this.osGuesses)) {
+      if (observeTcpSignature(device, packet, buf, this.signatures)) {
         this.hit(Extractor.TcpSyn);
       }
     }

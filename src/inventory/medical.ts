@@ -2,8 +2,6 @@
  * Device facts from the TCP stack signature and the medical protocols:
  * DICOM association fields, the HL7 MSH header and vendor UDP hints.
  */
-import { LRUCache } from 'lru-cache';
-
 import type { DecodedPacket } from '../decode/packet.js';
 import { parseDicomPdu, type DicomAssociate } from '../fingerprint/dicom.js';
 import { parseHl7Mllp } from '../fingerprint/hl7.js';
@@ -11,37 +9,69 @@ import type { MedicalHint } from '../fingerprint/medical-hints.js';
 import { guessOs, type OsGuess } from '../fingerprint/os-signatures.js';
 import {
   extractTcpSignature,
+  readSignatureShape,
+  SIGNATURE_SHAPE_MAX_WORDS,
   type TcpSignature,
 } from '../fingerprint/tcp-signature.js';
 import type { Device } from './device.js';
 
-/** OS guesses held by signature text, at most. */
-const OS_GUESSES_MAX = 1024;
+/** Signatures held by SYN shape, at most. */
+const TCP_SIGNATURES_MAX = 1024;
+
+/** A signature's text and the OS guess made from it. */
+export interface HeldSignature {
+  readonly text: string;
+  readonly guess: OsGuess | null;
+}
+
+interface ShapeEntry {
+  readonly shape: Int32Array;
+  readonly held: HeldSignature;
+}
 
 /**
- * OS guesses by signature text: a network has a few stacks on many devices,
- * and a guess depends only on what the text shows, so each is made once.
+ * Signature texts and OS guesses by SYN shape (every value the text is made
+ * of): a network runs a few stacks on many devices, so each text is built
+ * and each guess made once, and a device showing a known shape costs a
+ * lookup instead of a new string.
  */
-export class OsGuessMemo {
-  /** Guesses dropped, least recently used first, to admit new ones. */
+export class TcpSignatureMemo {
+  /** Shapes dropped, oldest first, to admit new ones. */
   evicted = 0;
-  private readonly bySignature = new LRUCache<
-    string,
-    { guess: OsGuess | null }
-  >({
-    max: OS_GUESSES_MAX,
-    dispose: (_value, _key, reason) => {
-      if (reason === 'evict') this.evicted++;
-    },
-  });
+  private readonly shape = new Int32Array(SIGNATURE_SHAPE_MAX_WORDS);
+  /** Held shapes by digest; Map order is the order digests came in. */
+  private readonly byDigest = new Map<number, ShapeEntry[]>();
+  private heldShapes = 0;
 
-  guess(signature: TcpSignature): OsGuess | null {
-    let held = this.bySignature.get(signature.text);
-    if (held === undefined) {
-      held = { guess: guessOs(signature) };
-      this.bySignature.set(signature.text, held);
+  /** The signature of a SYN or SYN+ACK, or null when it has none. */
+  lookup(buf: Uint8Array, packet: DecodedPacket): HeldSignature | null {
+    const words = readSignatureShape(buf, packet, this.shape);
+    if (words === 0) return null;
+    const digest = digestWords(this.shape, words);
+    const entries = this.byDigest.get(digest);
+    if (entries !== undefined) {
+      for (const entry of entries) {
+        if (isSameShape(entry.shape, this.shape, words)) return entry.held;
+      }
     }
-    return held.guess;
+
+    const signature = extractTcpSignature(buf, packet) as TcpSignature;
+    const held = { text: signature.text, guess: guessOs(signature) };
+    if (this.heldShapes >= TCP_SIGNATURES_MAX) this.evictOldest();
+    const entry = { shape: this.shape.slice(0, words), held };
+    if (entries === undefined) this.byDigest.set(digest, [entry]);
+    else entries.push(entry);
+    this.heldShapes++;
+    return held;
+  }
+
+  private evictOldest(): void {
+    for (const [digest, entries] of this.byDigest) {
+      this.byDigest.delete(digest);
+      this.heldShapes -= entries.length;
+      this.evicted += entries.length;
+      return;
+    }
   }
 }
 
@@ -53,18 +83,30 @@ export function observeTcpSignature(
   device: Device,
   packet: DecodedPacket,
   buf: Uint8Array,
-  guesses: OsGuessMemo,
+  signatures: TcpSignatureMemo,
 ): boolean {
-  const signature = extractTcpSignature(buf, packet);
+  const signature = signatures.lookup(buf, packet);
   if (signature === null) return false;
   if (!device.tcpSignatures.add(signature.text)) return true;
   device.isDirty = true;
 
-  const guess = guesses.guess(signature);
+  const guess = signature.guess;
   if (guess !== null && guess.confidence >= device.osGuessConfidence) {
     device.osGuess = guess.label;
     device.osGuessConfidence = guess.confidence;
   }
+  return true;
+}
+
+function digestWords(words: Int32Array, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < count; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h;
+}
+
+function isSameShape(held: Int32Array, shape: Int32Array, count: number) {
+  if (held.length !== count) return false;
+  for (let i = 0; i < count; i++) if (held[i] !== shape[i]) return false;
   return true;
 }
 

@@ -656,7 +656,12 @@ function addFingerprints(
   if (device.lldp !== null) wire.lldp = lldpToWire(device.lldp);
   if (device.cdp !== null) wire.cdp = cdpToWire(device.cdp);
   if (device.mudUrl !== null) wire.mudUrl = device.mudUrl;
-  if (device.mdns !== null) wire.mdns = device.mdns;
+  if (device.dns !== null) wire.dnsQueries = device.dns.queries;
+  if (device.mdns !== null) {
+    const { services, models, instances } = device.mdns;
+    wire.mdns = { services, models };
+    wire.mdnsInstances = instances;
+  }
   if (device.ssdp !== null) wire.ssdp = device.ssdp;
   if (device.nbns !== null) wire.nbns = device.nbns;
   if (device.wsDiscovery !== null) wire.wsDiscovery = device.wsDiscovery;
@@ -691,6 +696,8 @@ function deviceFromWire(
   const dhcpv6 = wire.dhcpv6 ?? null;
   const tls = wire.tls ?? null;
   const tcp = wire.tcp ?? null;
+  const dnsQueries = list(wire.dnsQueries);
+  const mdnsInstances = list(wire.mdnsInstances);
   return {
     id,
     mac,
@@ -727,9 +734,14 @@ function deviceFromWire(
     lldp: wire.lldp != null ? lldpFromWire(wire.lldp) : null,
     cdp: wire.cdp != null ? cdpFromWire(wire.cdp) : null,
     mudUrl: wire.mudUrl ?? null,
+    dns: dnsQueries.length > 0 ? { queries: dnsQueries } : null,
     mdns:
-      wire.mdns != null
-        ? { services: list(wire.mdns.services), models: list(wire.mdns.models) }
+      wire.mdns != null || mdnsInstances.length > 0
+        ? {
+            services: list(wire.mdns?.services),
+            models: list(wire.mdns?.models),
+            instances: mdnsInstances,
+          }
         : null,
     ssdp:
       wire.ssdp != null

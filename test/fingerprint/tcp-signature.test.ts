@@ -25,7 +25,7 @@ import { LinkType } from '../../src/capture/link-type.js';
 import { decodeFrame } from '../../src/decode/frame.js';
 import { DecodedPacket, Reason, TcpFlag } from '../../src/decode/packet.js';
 import { guessOs, OS_SIGNATURES } from '../../src/fingerprint/os-signatures.js';
-import { OsGuessMemo } from '../../src/inventory/medical.js';
+import { TcpSignatureMemo } from '../../src/inventory/medical.js';
 import {
   extractTcpSignature,
   guessInitialTtl,
@@ -759,23 +759,130 @@ t.test('seeded random mutations: never throws, bounded output', async (t) => {
   t.equal(longLayouts, 0, 'at most 24 options in a layout');
 });
 
-t.test('os guesses: the memo answers as guessOs, evicts and counts', (t) => {
-  const memo = new OsGuessMemo();
-  const stacks = [LINUX_SYN, WINDOWS_SYN, MACOS_SYN];
-  for (const options of stacks) {
-    for (const ttl of [64, 128, 255]) {
-      const sig = mustSign(syn4({ options, ttl }));
-      t.strictSame(memo.guess(sig), guessOs(sig), sig.text);
-      t.strictSame(memo.guess(sig), guessOs(sig), `${sig.text}, held`);
+t.test('signature memo: the text and guess of every segment, by shape', (t) => {
+  // Random SYNs and SYN+ACKs with random option bytes, headers and
+  // timestamps: whatever the memo answers from a held shape must be what
+  // building the signature from that very segment gives.
+  const rng = new SeededRng(0x5eed);
+  const memo = new TcpSignatureMemo();
+  const pkt = new DecodedPacket();
+  const texts = new Set<string>();
+  const optionPool = Array.from({ length: 12 }, () => randomOptions(rng));
+  let checked = 0;
+  for (let i = 0; i < 3000; i++) {
+    const frame = syn4(randomSynSpec(rng, optionPool));
+    decodeFrame(frame, 0, frame.length, frame.length, LinkType.Ethernet, pkt);
+    const built = extractTcpSignature(frame, pkt);
+    const held = memo.lookup(frame, pkt);
+    if (built === null) {
+      t.equal(held, null, 'no signature, none held');
+      continue;
     }
+    if (held?.text !== built.text) {
+      t.fail(`frame ${i}: memo ${held?.text}, built ${built.text}`);
+      break;
+    }
+    t.strictSame(held.guess, guessOs(built));
+    texts.add(built.text);
+    checked++;
   }
-  t.equal(memo.evicted, 0, 'nothing evicted while few stacks');
-
-  // Each window makes another signature text: past the cap, the least
-  // recently used guesses go, counted.
-  for (let window = 1; window <= 1100; window++) {
-    memo.guess(mustSign(syn4({ window })));
-  }
-  t.equal(memo.evicted, 9 + 1100 - 1024, 'evictions counted');
+  t.ok(checked > 2500, `${checked} segments checked`);
+  t.ok(texts.size > 100, `${texts.size} distinct texts`);
+  t.ok(texts.size < checked / 2, 'most answers came from held shapes');
   t.end();
 });
+
+t.test('signature memo: timestamps do not make a new shape; cap', (t) => {
+  const memo = new TcpSignatureMemo();
+  const pkt = new DecodedPacket();
+  const lookup = (spec: SynSpec) => {
+    const frame = syn4(spec);
+    decodeFrame(frame, 0, frame.length, frame.length, LinkType.Ethernet, pkt);
+    return memo.lookup(frame, pkt);
+  };
+  const withTs = (tsVal: number) => [
+    MSS_1460,
+    { kind: 'timestamps', tsVal, tsEcr: 0 } satisfies TcpOption,
+  ];
+  const first = lookup({ options: withTs(1234) });
+  t.equal(lookup({ options: withTs(987654) }), first, 'same shape, held');
+  t.not(lookup({ options: withTs(0) }), first, 'TSval zero is a quirk');
+  t.equal(memo.evicted, 0, 'nothing evicted while few shapes');
+
+  // Each window makes another shape: past the cap the oldest go, counted.
+  for (let window = 1; window <= 1100; window++) lookup({ window });
+  t.equal(memo.evicted, 2 + 1100 - 1024, 'evictions counted');
+  t.end();
+});
+
+function randomSynSpec(rng: SeededRng, optionPool: TcpOption[][]): SynSpec {
+  const rare = () => rng.nextRange(0, 19) === 0;
+  // Option lists come from a small pool, so shapes repeat; timestamp
+  // values are drawn afresh each time, as a stack's clock would give them.
+  const options = optionPool[rng.nextRange(0, optionPool.length - 1)].map(
+    (option): TcpOption =>
+      option.kind === 'timestamps'
+        ? {
+            kind: 'timestamps',
+            tsVal: rare() ? 0 : rng.nextRange(1, 1e9),
+            tsEcr: rare() ? rng.nextRange(1, 1e9) : 0,
+          }
+        : option,
+  );
+  const flags =
+    rng.nextRange(0, 1) === 0 ? TcpFlag.Syn : TcpFlag.Syn | TcpFlag.Ack;
+  return {
+    flags: flags | (rare() ? TcpFlag.Psh : 0),
+    options,
+    window: rare() ? 0 : [8192, 64240][rng.nextRange(0, 1)],
+    srcPort: rng.nextRange(1024, 65535),
+    ttl: rare()
+      ? rng.nextRange(1, 255)
+      : rng.pick([50, 64, 100, 128]) - rng.nextRange(0, 9),
+    id: rare() ? 0 : rng.nextRange(1, 65535),
+    isDontFragment: !rare(),
+    tos: rare() ? rng.nextRange(1, 3) : 0,
+    seq: rare() ? 0 : rng.nextRange(1, 1e9),
+    ack: rare() ? 0 : rng.nextRange(1, 1e9),
+    urgentPointer: rare() ? rng.nextRange(1, 100) : 0,
+    reservedBits: rare() ? rng.nextRange(1, 15) : 0,
+    payload: rare() ? new Uint8Array(4) : undefined,
+  };
+}
+
+function randomOptions(rng: SeededRng): TcpOption[] {
+  const kinds = [0, 1, 2, 3, 4, 5, 8, 30, 34];
+  const options: TcpOption[] = [];
+  // Sizes by kind as built here; a TCP header holds 40 option bytes.
+  const bytesOf: Record<number, number> = { 2: 4, 3: 3, 4: 2, 8: 10 };
+  let optionBytes = 0;
+  const optionCount = rng.nextRange(0, 6);
+  for (let o = 0; o < optionCount; o++) {
+    const kind = kinds[rng.nextRange(0, kinds.length - 1)];
+    optionBytes += bytesOf[kind] ?? 2;
+    if (optionBytes > 40) break;
+    if (rng.nextRange(0, 9) === 0) {
+      // A malformed or truncated option: kind and a random length byte.
+      options.push({
+        kind: 'raw',
+        bytes: Uint8Array.of(kind, rng.nextRange(0, 12)),
+      });
+    } else if (kind === 2) {
+      options.push({
+        kind: 'mss',
+        mssBytes: [536, 1380, 1460][rng.nextRange(0, 2)],
+      });
+    } else if (kind === 3) {
+      options.push({ kind: 'window-scale', shift: rng.nextRange(0, 15) });
+    } else if (kind === 4) {
+      options.push({ kind: 'sack-permitted' });
+    } else if (kind === 8) {
+      options.push({ kind: 'timestamps', tsVal: 1, tsEcr: 0 });
+    } else if (kind === 0) {
+      options.push({ kind: 'eol' });
+    } else {
+      options.push({ kind: 'nop' });
+    }
+  }
+  return options;
+}

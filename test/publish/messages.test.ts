@@ -4,7 +4,7 @@
  * MessageError, and the encoding is a small fraction of the JSON.
  */
 import { spawnSync } from 'node:child_process';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
@@ -287,6 +287,63 @@ t.test('messages: LLDP and CDP records keep unknown keys and types', (t) => {
   );
   if (decoded.topic !== 'devices') throw new Error('wrong topic');
   t.strictSame(decoded.devices, [device]);
+  t.end();
+});
+
+t.test('messages: DNS queries and mDNS instances round-trip', (t) => {
+  const [base] = runCapture(SAMPLE).devices;
+  const asker: DeviceReport = {
+    ...base,
+    dns: {
+      queries: [
+        'pacs.hospital.example',
+        '7.2.0.10.in-addr.arpa',
+        '_ipp._tcp.local',
+      ],
+    },
+    mdns: null,
+  };
+  const announcer: DeviceReport = {
+    ...base,
+    id: '00:00:5e:00:53:41',
+    mac: '00:00:5e:00:53:41',
+    vlan: 0,
+    dns: null,
+    mdns: {
+      services: [],
+      models: [],
+      instances: [
+        'Alaris Pump 1234._http._tcp.local',
+        'Ward 3 Printer._ipp._tcp.local',
+      ],
+    },
+  };
+  const bytes = encodeDevices(HEADER, 'changes', [asker, announcer]);
+  const decoded = decodeMessage('devices', bytes);
+  if (decoded.topic !== 'devices') throw new Error('wrong topic');
+  t.strictSame(decoded.devices, [asker, announcer]);
+
+  // The published numbers: Device fields 39 and 40, length-delimited.
+  const tagged = spansight.v1.Device.encode({
+    dnsQueries: ['a'],
+    mdnsInstances: ['b'],
+  }).finish();
+  t.strictSame([...tagged], [0xba, 0x02, 1, 0x61, 0xc2, 0x02, 1, 0x62]);
+
+  // Another sensor may send instances without an `mdns` sub-message: the
+  // device still has an mdns record.
+  const outer = spansight.v1.Devices.decode(bytes);
+  const body = spansight.v1.Devices.decode(
+    outer.deflated.length > 0 ? inflateRawSync(outer.deflated) : bytes,
+  );
+  body.header = outer.header;
+  body.devices[1].mdns = null;
+  const bare = decodeMessage(
+    'devices',
+    spansight.v1.Devices.encode(body).finish(),
+  );
+  if (bare.topic !== 'devices') throw new Error('wrong topic');
+  t.strictSame(bare.devices[1].mdns, announcer.mdns);
   t.end();
 });
 
