@@ -194,6 +194,34 @@ export function readDnsName(
 }
 
 /**
+ * A 32-bit digest of the name asked by a DNS query in `buf[off .. end)`
+ * with exactly one question, read from its wire bytes without building a
+ * string; 0 when the payload is not such a query or its name is compressed.
+ * Lets a caller skip parsing a question it has seen from the same sender.
+ */
+export function dnsQuestionKey(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+): number {
+  end = Math.min(end, buf.length);
+  if (off < 0 || end - off < DNS_HDR_BYTES + 1) return 0;
+  const isResponse = (buf[off + 2] & 0x80) !== 0;
+  if (isResponse || u16be(buf, off + 4) !== 1) return 0;
+  let h = 0x811c9dc5;
+  for (let pos = off + DNS_HDR_BYTES; pos < end;) {
+    const labelBytes = buf[pos];
+    if (labelBytes === 0) return h | 1;
+    if ((labelBytes & 0xc0) !== 0 || pos + 1 + labelBytes > end) return 0;
+    for (let i = pos; i <= pos + labelBytes; i++) {
+      h = Math.imul(h ^ buf[i], 0x01000193);
+    }
+    pos += 1 + labelBytes;
+  }
+  return 0;
+}
+
+/**
  * Parse a DNS, mDNS or LLMNR message in a UDP payload `buf[off .. end)`.
  * Returns null when the payload is shorter than the 12-byte header; a
  * message whose sections are cut or malformed comes back with what was

@@ -14,7 +14,7 @@ import {
   type Duid,
 } from '../fingerprint/dhcpv6.js';
 import { DicomPduType } from '../fingerprint/dicom.js';
-import { parseDns, summarizeMdns } from '../fingerprint/dns.js';
+import { dnsQuestionKey, parseDns, summarizeMdns } from '../fingerprint/dns.js';
 import { parseHttpRequest } from '../fingerprint/http-request.js';
 import { ja3 } from '../fingerprint/ja3.js';
 import { ja4, type Ja4Transport } from '../fingerprint/ja4.js';
@@ -79,6 +79,8 @@ const ARP_BINDINGS_MAX = 65_536;
 const ARP_CLAIMS_MAX = 65_536;
 /** (device, SYN shape) pairs remembered, to skip repeated signatures. */
 const SYN_SHAPES_MAX = 65_536;
+/** (device, DNS question) pairs remembered, to skip repeated queries. */
+const DNS_QUESTIONS_MAX = 65_536;
 /** (device, server port) pairs remembered, to skip repeated SYN+ACKs. */
 const SERVER_PORTS_MAX = 65_536;
 
@@ -178,6 +180,8 @@ export class Inventory {
   private readonly arpClaims = new KeyMemo(ARP_CLAIMS_MAX);
   /** (device serial, SYN shape digest) pairs already fingerprinted. */
   private readonly synShapes = new KeyMemo(SYN_SHAPES_MAX);
+  /** (device serial, DNS question digest) pairs already recorded. */
+  private readonly dnsQuestions = new KeyMemo(DNS_QUESTIONS_MAX);
   /** (device serial, port) pairs a SYN+ACK already came from. */
   private readonly serverPorts = new KeyMemo(SERVER_PORTS_MAX);
   private readonly signatures = new TcpSignatureMemo();
@@ -339,6 +343,7 @@ export class Inventory {
         this.arpClaims.evicted +
         this.synShapes.evicted +
         this.serverPorts.evicted +
+        this.dnsQuestions.evicted +
         this.signatures.evicted,
     };
   }
@@ -604,10 +609,21 @@ export class Inventory {
     // that direction is done too.
     // Limitation: queries sent over TCP (RFC 7766) are not read.
     if (dst === 53) {
+      // Devices ask the same few names again and again: a question this
+      // device sent before is told by its wire bytes, without parsing.
+      const nameKey = dnsQuestionKey(buf, off, end);
+      const asked = this.dnsQuestions;
+      if (nameKey !== 0 && asked.has(device.serial, nameKey)) {
+        this.hit(Extractor.Dns);
+        return true;
+      }
       const message = parseDns(buf, off, end);
-      if (message === null || message.isResponse) return false;
+      if (message === null || message.isResponse || !message.isComplete) {
+        return false;
+      }
       this.hit(Extractor.Dns);
       this.addQueryNames(device, message.questions);
+      if (nameKey !== 0) asked.add(device.serial, nameKey);
       return true;
     }
     if (src === 53) return false;

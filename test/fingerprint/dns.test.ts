@@ -8,6 +8,7 @@ import {
   textBytes,
 } from '../../scripts/lib/frame-builder.js';
 import {
+  dnsQuestionKey,
   DnsType,
   MAX_DNS_QUESTIONS,
   parseDns,
@@ -303,6 +304,36 @@ t.test('dns: a short header is null; a cut record is incomplete', async (t) => {
   const cut = parseDns(msg, 0, msg.length - 3);
   t.equal(cut?.isComplete, false);
   t.equal(cut?.records.length, 7, 'records before the cut are kept');
+});
+
+t.test('dns: a question key names the question, not the message', async (t) => {
+  const query = (name: string, id = 1, flags = 0x0100) =>
+    dnsMessage({ id, flags, questions: [{ name, type: DnsType.A }] });
+  const keyOf = (msg: Uint8Array) => dnsQuestionKey(msg, 0, msg.length);
+  const pump = keyOf(query('pump-gw.hospital.example'));
+  t.not(pump, 0);
+  t.equal(keyOf(query('pump-gw.hospital.example', 77)), pump, 'any id');
+  t.not(keyOf(query('pacs.hospital.example')), pump, 'another name');
+  t.not(keyOf(query('pump-gw.hospital.exampl')), pump, 'one byte less');
+  t.equal(keyOf(query('pump-gw.hospital.example', 1, 0x8180)), 0, 'answer');
+  const two = dnsMessage({
+    id: 1,
+    flags: 0x0100,
+    questions: [
+      { name: 'a.example', type: DnsType.A },
+      { name: 'b.example', type: DnsType.A },
+    ],
+  });
+  t.equal(keyOf(two), 0, 'two questions are parsed instead');
+  const compressed = Uint8Array.from([
+    ...query('x.example').subarray(0, 12),
+    0xc0,
+    0x0c,
+  ]);
+  t.equal(keyOf(compressed), 0, 'a pointer is parsed instead');
+  const cut = query('pump-gw.hospital.example');
+  t.equal(dnsQuestionKey(cut, 0, 20), 0, 'a name cut short');
+  t.equal(dnsQuestionKey(cut, 0, 11), 0, 'a header cut short');
 });
 
 t.test('dns: every prefix and seeded mutations never throw', async (t) => {
