@@ -67,17 +67,17 @@ import { PcapWriter, PcapngWriter } from './lib/pcap-writer.js';
 import { LinkType } from '../src/capture/link-type.js';
 
 /** 2024-03-04T08:00:00Z: every fixture's first timestamp. */
-const BASE_TIME_SEC = 1_709_539_200;
+export const BASE_TIME_SEC = 1_709_539_200;
 
 /** Gap between frames in the small fixtures. */
 const FIXTURE_STEP_US = 1000;
 
-const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
-const ZERO_MAC = '00:00:00:00:00:00';
-const LLDP_MAC = '01:80:c2:00:00:0e';
+export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
+export const ZERO_MAC = '00:00:00:00:00:00';
+export const LLDP_MAC = '01:80:c2:00:00:0e';
 
 /** A unicast MAC from the RFC 7042 documentation block 00:00:5e:00:53:xx. */
-function docMac(n: number): string {
+export function docMac(n: number): string {
   return `00:00:5e:00:53:${(n & 0xff).toString(16).padStart(2, '0')}`;
 }
 
@@ -250,7 +250,10 @@ function echo6(
 }
 
 /** Payload bytes that say what they are: a repeated ASCII marker. */
-function synthetic(bytes: number, marker = 'SYNTHETIC-TEST-DATA '): Uint8Array {
+export function synthetic(
+  bytes: number,
+  marker = 'SYNTHETIC-TEST-DATA ',
+): Uint8Array {
   const out = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i++) out[i] = marker.charCodeAt(i % marker.length);
   return out;
@@ -1331,12 +1334,12 @@ function icmpError4(
 // ---------------------------------------------------------------------------
 // Application payload helpers
 
-function dnsQuery(id: number, name: string, type: number = DnsType.A) {
+export function dnsQuery(id: number, name: string, type: number = DnsType.A) {
   return dnsMessage({ id, flags: 0x0100, questions: [{ name, type }] });
 }
 
 /** A 48-byte NTPv4 packet (RFC 5905) in `mode` at Unix time `timeSec`. */
-function ntp(mode: number, timeSec: number, originSec = 0): Uint8Array {
+export function ntp(mode: number, timeSec: number, originSec = 0): Uint8Array {
   const out = new Uint8Array(48);
   out[0] = (4 << 3) | mode;
   const ntpSec = timeSec === 0 ? 0 : timeSec + 2_208_988_800;
@@ -1357,10 +1360,10 @@ function ntp(mode: number, timeSec: number, originSec = 0): Uint8Array {
 // Hospital sample: a few VLANs of synthetic devices over ten minutes
 
 /** TCP/IP stack personality: initial TTL and SYN option layout. */
-type Stack = 'linux' | 'windows' | 'embedded';
+export type Stack = 'linux' | 'windows' | 'embedded';
 
 /** A synthetic device or server; every name and payload says SYNTH. */
-interface Host {
+export interface Host {
   name: string;
   mac: string;
   ip: string;
@@ -1375,14 +1378,14 @@ interface Host {
 
 const SAMPLE_DURATION_SEC = 600;
 const SAMPLE_SEED = 0x5eed;
-const SERVER_VLAN = 100;
-const DNS_SERVER_IP = '10.10.100.10';
-const NTP_SERVER_IP = '10.10.100.11';
+export const SERVER_VLAN = 100;
+export const DNS_SERVER_IP = '10.10.100.10';
+export const NTP_SERVER_IP = '10.10.100.11';
 const SYSLOG_SERVER_IP = '10.10.100.12';
-const HL7_ENGINE_IP = '10.10.100.20';
-const PACS_IP = '10.10.100.30';
-const NMS_IP = '10.10.100.50';
-const SWITCH_MAC = '10:57:25:53:00:f0';
+export const HL7_ENGINE_IP = '10.10.100.20';
+export const PACS_IP = '10.10.100.30';
+export const NMS_IP = '10.10.100.50';
+export const SWITCH_MAC = '10:57:25:53:00:f0';
 
 /** Names the DNS server answers, with their addresses. */
 const DNS_ZONE: Record<string, string> = {
@@ -1396,7 +1399,7 @@ const DNS_ZONE: Record<string, string> = {
   'portal.synthetic-cloud.example': '198.51.100.30',
 };
 
-function ttlOf(stack: Stack): number {
+export function ttlOf(stack: Stack): number {
   if (stack === 'windows') return 128;
   if (stack === 'embedded') return 255;
   return 64;
@@ -1407,21 +1410,21 @@ function vlanHex(vlan: number): string {
 }
 
 /** VRRP virtual router MAC (RFC 5798) of the VLAN's gateway, VRID = VLAN. */
-function gatewayMac(vlan: number): string {
+export function gatewayMac(vlan: number): string {
   return `00:00:5e:00:01:${vlanHex(vlan)}`;
 }
 
-function gatewayIp(vlan: number): string {
+export function gatewayIp(vlan: number): string {
   return `10.10.${vlan}.1`;
 }
 
 /** What a DHCP client asks for (option 55) and calls itself (option 60). */
-interface DhcpProfile {
+export interface DhcpProfile {
   paramList: number[];
   vendorClass: string;
 }
 
-const DHCP_PROFILES: Record<string, DhcpProfile> = {
+export const DHCP_PROFILES: Record<string, DhcpProfile> = {
   monitor: {
     paramList: [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59],
     vendorClass: 'synthetic-monitor-os 2.1',
@@ -1475,7 +1478,7 @@ const SAMPLE_OUIS: Array<[RegExp, string]> = [
   [/^SYNTH-(WS|DNS|NTP|SYSLOG|HL7|PACS|NMS)/, '10:65:30'], // Dell
 ];
 
-function sampleMac(name: string, macIndex: number): string {
+export function sampleMac(name: string, macIndex: number): string {
   const oui = SAMPLE_OUIS.find(([pattern]) => pattern.test(name))?.[1];
   if (oui === undefined) return docMac(macIndex);
   return `${oui}:53:00:${(macIndex & 0xff).toString(16).padStart(2, '0')}`;
@@ -1542,7 +1545,7 @@ function synOptions(
 }
 
 /** Frames with capture times, written in time order at the end. */
-class Timeline {
+export class Timeline {
   private readonly events: Array<{
     timeUs: number;
     order: number;
@@ -1580,7 +1583,7 @@ class Timeline {
 }
 
 /** The hospital network: hosts, routing between VLANs, frame assembly. */
-class HospitalNet {
+export class HospitalNet {
   readonly byIp = new Map<string, Host>();
 
   constructor(
@@ -1831,7 +1834,7 @@ function sampleDhcp(net: HospitalNet, host: Host, startUs: number): number {
 }
 
 /** DISCOVER or REQUEST from `host`; `giaddr` set once relayed. */
-function dhcpClientMessage(
+export function dhcpClientMessage(
   host: Host,
   profile: DhcpProfile,
   xid: number,
@@ -1856,7 +1859,7 @@ function dhcpClientMessage(
 }
 
 /** OFFER or ACK from the server, through the relay at `relayIp`. */
-function dhcpServerMessage(
+export function dhcpServerMessage(
   host: Host,
   xid: number,
   type: number,
@@ -1888,7 +1891,7 @@ function u32Bytes(value: number): Uint8Array {
   return out;
 }
 
-function clientBroadcast(host: Host, dhcp: Uint8Array): Uint8Array {
+export function clientBroadcast(host: Host, dhcp: Uint8Array): Uint8Array {
   return ethernetFrame(
     {
       dst: BROADCAST_MAC,
@@ -1908,7 +1911,7 @@ function clientBroadcast(host: Host, dhcp: Uint8Array): Uint8Array {
   );
 }
 
-function relayFrame(
+export function relayFrame(
   server: Host,
   relayIp: string,
   isToServer: boolean,
@@ -1935,7 +1938,7 @@ function relayFrame(
   );
 }
 
-function relayToClient(
+export function relayToClient(
   host: Host,
   relayIp: string,
   dhcp: Uint8Array,
@@ -1954,7 +1957,7 @@ function relayToClient(
   );
 }
 
-function arpFrameOf(
+export function arpFrameOf(
   host: Host,
   op: number,
   senderIp: string,
@@ -2090,12 +2093,12 @@ function isoTime(timeUs: number): string {
   ).toISOString();
 }
 
-function hl7Time(timeUs: number): string {
+export function hl7Time(timeUs: number): string {
   return isoTime(timeUs).replace(/[-:T]/g, '').slice(0, 14);
 }
 
 /** An MSH segment (HL7 v2.5.1) from one application/facility to another. */
-function hl7Header(
+export function hl7Header(
   from: string[],
   to: string[],
   stamp: string,
@@ -2107,7 +2110,7 @@ function hl7Header(
 }
 
 /** MLLP framing (HL7 v2 appendix C): 0x0b, message, 0x1c 0x0d. */
-function mllp(segments: string[]): Uint8Array {
+export function mllp(segments: string[]): Uint8Array {
   return concatBytes(
     Uint8Array.of(0x0b),
     textBytes(segments.join('\r') + '\r'),
@@ -2157,7 +2160,7 @@ const DICOM_APP_CONTEXT = '1.2.840.10008.3.1.1.1';
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
 const VERIFICATION_SOP = '1.2.840.10008.1.1';
-const CT_IMAGE_SOP = '1.2.840.10008.5.1.4.1.1.2';
+export const CT_IMAGE_SOP = '1.2.840.10008.5.1.4.1.1.2';
 /** A UUID-derived root (ISO/IEC 9834-8, `2.25`) for the synthetic UIDs. */
 const SYNTH_UID_ROOT = '2.25.171717171717171717171717';
 const SYNTH_IMPL_VERSION = 'SYNTH_DICOM_01';
@@ -2174,7 +2177,7 @@ function dicomItem(type: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
-function dicomPdu(type: number, body: Uint8Array): Uint8Array {
+export function dicomPdu(type: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(6 + body.length);
   out[0] = type;
   put32(out, 2, body.length);
@@ -2200,7 +2203,7 @@ function userInfoItem(): Uint8Array {
 }
 
 /** A-ASSOCIATE-RQ (type 1) or -AC (type 2) with one presentation context. */
-function dicomAssociate(
+export function dicomAssociate(
   isAccept: boolean,
   calling: string,
   called: string,
@@ -2324,7 +2327,10 @@ function instanceUid(instance: number): string {
  * C-ECHO-RQ, or C-STORE-RQ and its data set in P-DATA PDUs within the
  * 16384-byte maximum both sides announced.
  */
-function dicomRequestPdus(imageBytes: number, instance: number): Uint8Array[] {
+export function dicomRequestPdus(
+  imageBytes: number,
+  instance: number,
+): Uint8Array[] {
   if (imageBytes === 0) {
     const echo = dicomCommand([
       dicomElement(0, 0x0002, VERIFICATION_SOP),
@@ -2362,7 +2368,10 @@ function dicomRequestPdus(imageBytes: number, instance: number): Uint8Array[] {
 }
 
 /** C-STORE-RSP or C-ECHO-RSP with status success. */
-function dicomResponsePdu(imageBytes: number, instance: number): Uint8Array {
+export function dicomResponsePdu(
+  imageBytes: number,
+  instance: number,
+): Uint8Array {
   const isStore = imageBytes > 0;
   const response = dicomCommand([
     dicomElement(0, 0x0002, isStore ? CT_IMAGE_SOP : VERIFICATION_SOP),
@@ -2471,7 +2480,7 @@ function sampleMdns(net: HospitalNet, printer: Host, askers: Host[]): void {
 }
 
 /** PTR, SRV, TXT and A records of the printer's IPP service. */
-function printerAnnouncement(printer: Host): Uint8Array {
+export function printerAnnouncement(printer: Host): Uint8Array {
   const service = '_ipp._tcp.local';
   const instance = `${printer.name}._ipp._tcp.local`;
   const target = `${printer.name.toLowerCase()}.local`;

@@ -98,6 +98,28 @@ export interface PublishSizeReport {
   protobufToIpfix: number;
   /** Upstream bytes / observed wire bytes. */
   upstreamToObserved: number;
+  /**
+   * The one-time part of the totals above: the birth (status online and
+   * a snapshot of every device, sent at each start and rebirth) and the
+   * stop (snapshot, offline status). The replay's birth precedes the first
+   * frame and is empty, so the stop's snapshot stands for what a birth
+   * with this inventory sends: every device in full.
+   */
+  oneTime: PublishPart;
+  /** Everything else: what a long-running sensor sends between births. */
+  steady: PublishPart & {
+    upstreamBytesPerDeviceHour: number;
+    /** Steady upstream bytes / observed wire bytes. */
+    upstreamToObserved: number;
+  };
+}
+
+/** Messages and bytes of a part of what was published. */
+export interface PublishPart {
+  messages: number;
+  payloadBytes: number;
+  /** Payload plus MQTT overhead. */
+  upstreamBytes: number;
 }
 
 export interface PublishSizeOptions {
@@ -174,6 +196,7 @@ async function measureIn(
     // A live sensor's birth goes out before the first frame: empty.
     stream.publishBirth();
     await stream.publishing;
+    const birthRecords = outbox.counters().records;
 
     const pipeline = stream.pipeline;
     let nextStatusUs = Number.POSITIVE_INFINITY;
@@ -204,11 +227,14 @@ async function measureIn(
     const records = await outbox.peek(outbox.counters().records);
     const byTopic: Partial<Record<TopicKind, TopicSize>> = {};
     const total = emptySize();
+    const oneTime = emptyPart();
+    const steadyPart = emptyPart();
     const version = publish.protocolVersion;
-    for (const record of records) {
+    for (const [index, record] of records.entries()) {
       const kind = record.topic.slice(record.topic.lastIndexOf('/') + 1);
       const topic = kind as TopicKind;
-      const json = JSON.stringify(decodeMessage(topic, record.payload));
+      const decoded = decodeMessage(topic, record.payload);
+      const json = JSON.stringify(decoded);
       const size: TopicSize = {
         messages: 1,
         payloadBytes: record.payload.length,
@@ -222,6 +248,11 @@ async function measureIn(
       };
       addSize((byTopic[topic] ??= emptySize()), size);
       addSize(total, size);
+      const isOneTime =
+        index < birthRecords ||
+        (decoded.topic === 'devices' && decoded.kind === 'snapshot') ||
+        (decoded.topic === 'status' && decoded.status.state === 'offline');
+      addPart(isOneTime ? oneTime : steadyPart, size);
     }
 
     const durationSec =
@@ -260,6 +291,12 @@ async function measureIn(
       flowsProtobufToJson: ratio(flows.payloadBytes, flows.jsonBytes),
       protobufToIpfix: ratio(total.payloadBytes, ipfixSize.bytes),
       upstreamToObserved: ratio(upstreamBytes, pipeline.wireBytes),
+      oneTime,
+      steady: {
+        ...steadyPart,
+        upstreamBytesPerDeviceHour: perHour(steadyPart.upstreamBytes),
+        upstreamToObserved: ratio(steadyPart.upstreamBytes, pipeline.wireBytes),
+      },
     };
   } finally {
     await outbox.close();
@@ -361,6 +398,14 @@ export function formatPublishSize(report: PublishSizeReport): string {
       `${report.flowsProtobufToJson.toFixed(3)}), protobuf/IPFIX ` +
       `${report.protobufToIpfix.toFixed(3)}, upstream/observed ` +
       `${(report.upstreamToObserved * 100).toFixed(4)}%`,
+    `  one-time (birth/stop snapshots, birth and offline status): ` +
+      `${n(report.oneTime.messages)} messages, ` +
+      `${n(report.oneTime.upstreamBytes)} B upstream`,
+    `  steady (everything else): ${n(report.steady.messages)} messages, ` +
+      `${n(report.steady.upstreamBytes)} B upstream, ` +
+      `${n(report.steady.upstreamBytesPerDeviceHour)} B per device-hour, ` +
+      `upstream/observed ` +
+      `${(report.steady.upstreamToObserved * 100).toFixed(4)}%`,
   );
   return lines.join('\n') + '\n';
 }
@@ -398,6 +443,16 @@ function varintBytes(value: number): number {
 
 function emptySize(): TopicSize {
   return { messages: 0, payloadBytes: 0, mqttOverheadBytes: 0, jsonBytes: 0 };
+}
+
+function emptyPart(): PublishPart {
+  return { messages: 0, payloadBytes: 0, upstreamBytes: 0 };
+}
+
+function addPart(into: PublishPart, size: TopicSize): void {
+  into.messages += size.messages;
+  into.payloadBytes += size.payloadBytes;
+  into.upstreamBytes += size.payloadBytes + size.mqttOverheadBytes;
 }
 
 function addSize(into: TopicSize, size: TopicSize): void {

@@ -25,6 +25,14 @@
  * - The rates are this machine's. On a Raspberry Pi, divide by about 1.5-2.5
  *   (Pi 5) or 3-6 (Pi 4) for branchy parsing code.
  */
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +46,11 @@ import {
   writeFramePrefix,
   type CaptureInfo,
 } from './bench-capture.js';
+import {
+  WARD_DEFAULT_DURATION_SEC,
+  WARD_DEFAULT_SEED,
+  generateWardCapture,
+} from './generate-ward-capture.js';
 import { formatMemoryReport, runMemoryBench } from './memory.js';
 import { benchTargets, type BenchTarget, type TargetContext } from './peers.js';
 import {
@@ -59,7 +72,9 @@ options:
   --only a,b      run only these measurements, ids from:
                   IDS
                   (publish-size: bytes published per device-hour for the
-                  capture and the hospital-like sample, not a pkt/s row)
+                  capture, the hospital-like sample and one hour of a ward,
+                  bench-data/ward-1h.pcap, generated on first use; not a
+                  pkt/s row)
   --capture FILE  measure FILE instead of generating bench-data/bench-2m.pcap
   --json          print one JSON object on stdout instead of the table
   --memory        instead: peak RSS of spansight read on ~1 GB and ~5 GB
@@ -97,6 +112,9 @@ const HOSPITAL_SAMPLE = join(
   repoRoot,
   'test/fixtures/generated/hospital-sample.pcap',
 );
+
+/** One hour of a hospital ward segment (generate-ward-capture.ts). */
+const WARD_CAPTURE = join(dataDir, 'ward-1h.pcap');
 
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -392,16 +410,95 @@ async function runBench(args: string[]): Promise<number> {
   return results.some((result) => result.status === 'failed') ? 1 : 0;
 }
 
-/** Publish sizes of the bench capture and of the hospital-like sample. */
+/**
+ * Publish sizes of the bench capture, the hospital-like sample and the
+ * ward hour.
+ */
 async function measurePublishSizes(
   capture: CaptureInfo,
 ): Promise<PublishSizeReport[]> {
   const reports: PublishSizeReport[] = [];
-  for (const path of [capture.path, HOSPITAL_SAMPLE]) {
+  for (const path of [capture.path, HOSPITAL_SAMPLE, ensureWardCapture()]) {
     log(`publish size of ${path}`);
     reports.push(await measurePublishSize(path));
   }
   return reports;
+}
+
+/** What the ward capture was made with, stored beside it. */
+interface WardSidecar {
+  durationSec: number;
+  seed: number;
+  /** SHA-1 of the compiled generator and the fixture helpers it uses. */
+  generatorSha1: string;
+  fileBytes: number;
+  mtimeMs: number;
+}
+
+/**
+ * The ward capture's path, generated when missing or when the generator
+ * changed since it was written (about 1 GB, a minute or so).
+ */
+function ensureWardCapture(): string {
+  const sidecarPath = `${WARD_CAPTURE}.params.json`;
+  const wanted = {
+    durationSec: WARD_DEFAULT_DURATION_SEC,
+    seed: WARD_DEFAULT_SEED,
+    generatorSha1: wardGeneratorSha1(),
+  };
+  if (existsSync(WARD_CAPTURE) && existsSync(sidecarPath)) {
+    const stat = statSync(WARD_CAPTURE);
+    let sidecar: WardSidecar | null = null;
+    try {
+      sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as WardSidecar;
+    } catch {
+      sidecar = null;
+    }
+    if (
+      sidecar !== null &&
+      sidecar.durationSec === wanted.durationSec &&
+      sidecar.seed === wanted.seed &&
+      sidecar.generatorSha1 === wanted.generatorSha1 &&
+      sidecar.fileBytes === stat.size &&
+      sidecar.mtimeMs === stat.mtimeMs
+    ) {
+      log(`reusing ${WARD_CAPTURE}`);
+      return WARD_CAPTURE;
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  log(`generating ${WARD_CAPTURE}: ${wanted.durationSec} s of a ward`);
+  const startedMs = performance.now();
+  const stats = generateWardCapture({
+    path: WARD_CAPTURE,
+    durationSec: wanted.durationSec,
+    seed: wanted.seed,
+  });
+  const seconds = (performance.now() - startedMs) / 1000;
+  log(
+    `generated ${stats.frames.toLocaleString('en-US')} frames, ` +
+      `${formatBytes(stats.wireBytes)} on the wire, in ${seconds.toFixed(1)} s`,
+  );
+  const stat = statSync(WARD_CAPTURE);
+  const sidecar: WardSidecar = {
+    ...wanted,
+    fileBytes: stat.size,
+    mtimeMs: stat.mtimeMs,
+  };
+  writeFileSync(sidecarPath, JSON.stringify(sidecar, null, 2) + '\n');
+  return WARD_CAPTURE;
+}
+
+function wardGeneratorSha1(): string {
+  const hash = createHash('sha1');
+  for (const module of [
+    './generate-ward-capture.js',
+    '../make-fixtures.js',
+    '../lib/frame-builder.js',
+  ]) {
+    hash.update(readFileSync(fileURLToPath(new URL(module, import.meta.url))));
+  }
+  return hash.digest('hex');
 }
 
 runBench(process.argv.slice(2)).then(
