@@ -140,6 +140,15 @@ export class DeviceTable {
     return this.counters[id * COUNTER_STRIDE + COUNTER_SERIAL];
   }
 
+  /** One of the `RECENT_*` keys of the device at index `id` (0: none). */
+  recentKey(id: number, column: number): number {
+    return this.counters[id * COUNTER_STRIDE + column];
+  }
+
+  setRecentKey(id: number, column: number, key: number): void {
+    this.counters[id * COUNTER_STRIDE + column] = key;
+  }
+
   /** Account one frame to the device at index `id`. */
   count(id: number, wireBytes: number, timeUs: number): void {
     const at = id * COUNTER_STRIDE;

@@ -108,13 +108,23 @@ export interface DeviceReport {
 
 /**
  * A device table's counter row, per table index: packets, bytes, last seen
- * (µs of packet time) and the serial of the device held there.
+ * (µs of packet time) and the serial of the device held there, then keys
+ * of what the device did last (0: none), which let the inventory skip a
+ * repeat in the row a packet already touches instead of a memo.
  */
 export const COUNTER_PACKETS = 0;
 export const COUNTER_BYTES = 1;
 export const COUNTER_LAST_SEEN_US = 2;
 export const COUNTER_SERIAL = 3;
-export const COUNTER_STRIDE = 4;
+/** The IPv4 address (a signed word) it claimed last by ARP. */
+export const RECENT_ARP_ADDRESS = 4;
+/** The TCP port + 1 it answered a SYN from last. */
+export const RECENT_SERVER_PORT = 5;
+/** The shape keys of its last two SYNs or SYN+ACKs, newest first. */
+export const RECENT_SYN_SHAPE = 6;
+export const PREVIOUS_SYN_SHAPE = 7;
+/** Eight words: one 64-byte row per device. */
+export const COUNTER_STRIDE = 8;
 
 /** A device, keyed by MAC + VLAN, or by IP when seen only behind a router. */
 export class Device {
@@ -237,6 +247,7 @@ export class Device {
     rows[at + COUNTER_BYTES] = this.bytes;
     rows[at + COUNTER_LAST_SEEN_US] = this.lastSeenUs;
     rows[at + COUNTER_SERIAL] = serial;
+    rows.fill(0, at + RECENT_ARP_ADDRESS, at + COUNTER_STRIDE);
     this.tableId = tableId;
     this.serial = serial;
     this.counterRows = rows;

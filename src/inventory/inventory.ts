@@ -39,7 +39,14 @@ import {
 } from '../fingerprint/tls-client-hello.js';
 import { parseWsDiscovery } from '../fingerprint/ws-discovery.js';
 import { loadDefaultCatalog, type CompiledCatalog } from './catalog.js';
-import type { Device, DeviceReport } from './device.js';
+import {
+  PREVIOUS_SYN_SHAPE,
+  RECENT_ARP_ADDRESS,
+  RECENT_SERVER_PORT,
+  RECENT_SYN_SHAPE,
+  type Device,
+  type DeviceReport,
+} from './device.js';
 import { DeviceTable, DEVICE_TABLE_MAX_DEVICES } from './device-table.js';
 import { KeyMemo } from './key-memo.js';
 import {
@@ -491,6 +498,8 @@ export class Inventory {
       isSameMac(buf, macOff, packet.srcMacOff)
         ? sourceId
         : devices.byMac(buf, macOff, vlan, timeUs).tableId;
+    if (devices.recentKey(senderId, RECENT_ARP_ADDRESS) === addressKey) return;
+    devices.setRecentKey(senderId, RECENT_ARP_ADDRESS, addressKey);
     if (!this.arpClaims.add(devices.serialAt(senderId), addressKey)) return;
 
     const sender = devices.at(senderId) as Device;
@@ -908,21 +917,45 @@ export class Inventory {
     buf: Uint8Array,
   ): void {
     const devices = this.devices;
-    const serial = devices.serialAt(senderId);
-    if (!this.synShapes.add(serial, synShapeKey(packet))) {
+    if (
+      this.isShownShape(senderId, synShapeKey(packet)) ||
+      observeTcpSignature(
+        devices.at(senderId) as Device,
+        packet,
+        buf,
+        this.signatures,
+      )
+    ) {
       this.hit(Extractor.TcpSyn);
-    } else {
-      const device = devices.at(senderId) as Device;
-      if (observeTcpSignature(device, packet, buf, this.signatures)) {
-        this.hit(Extractor.TcpSyn);
-      }
     }
 
-    const port = packet.srcPort;
-    if (packet.tcpFlags & TcpFlag.Ack && this.serverPorts.add(serial, port)) {
-      const device = devices.at(senderId) as Device;
-      if (device.serverPorts.add(port)) device.isDirty = true;
+    // Ports are stored + 1, so that 0 stays "none".
+    const portKey = packet.srcPort + 1;
+    if (
+      (packet.tcpFlags & TcpFlag.Ack) === 0 ||
+      devices.recentKey(senderId, RECENT_SERVER_PORT) === portKey
+    ) {
+      return;
     }
+    devices.setRecentKey(senderId, RECENT_SERVER_PORT, portKey);
+    if (this.serverPorts.add(devices.serialAt(senderId), portKey)) {
+      const device = devices.at(senderId) as Device;
+      if (device.serverPorts.add(packet.srcPort)) device.isDirty = true;
+    }
+  }
+
+  /**
+   * Whether the device has shown this SYN shape before: one of its last two
+   * (in its counter row), else one the memo holds. Remembers it either way.
+   */
+  private isShownShape(senderId: number, shape: number): boolean {
+    const devices = this.devices;
+    const recentShape = devices.recentKey(senderId, RECENT_SYN_SHAPE);
+    if (shape === recentShape) return true;
+    if (shape === devices.recentKey(senderId, PREVIOUS_SYN_SHAPE)) return true;
+    devices.setRecentKey(senderId, PREVIOUS_SYN_SHAPE, recentShape);
+    devices.setRecentKey(senderId, RECENT_SYN_SHAPE, shape);
+    return !this.synShapes.add(devices.serialAt(senderId), shape);
   }
 
   /** Look at a direction's first payload; returns what to do with the rest. */
