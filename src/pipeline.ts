@@ -79,6 +79,7 @@ export class PacketPipeline implements FrameSink {
             if (onFlowStart !== undefined) onFlowStart(table, flowId);
           },
     });
+    inventory?.attachFlows(this.flows);
   }
 
   onFrame(
@@ -131,15 +132,17 @@ export class PacketPipeline implements FrameSink {
     if (status !== DecodeStatus.Ok) return;
 
     const flowId = this.flows.observe(packet, buf, timeUs, wireBytes);
-    if (this.inventory !== undefined) {
-      this.inventory.observe(
+    // The busy middle of a flow stops here: the flow table counted it for
+    // its sender, and the inventory wants nothing more from it.
+    const inventory = this.inventory;
+    if (inventory !== undefined && (flowId < 0 || this.flows.lastIsWatched)) {
+      inventory.observe(
         packet,
         buf,
         off + capturedBytes,
         timeUs,
         wireBytes,
         flowId,
-        this.flows,
       );
     }
   }

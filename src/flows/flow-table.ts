@@ -65,7 +65,11 @@ const EVICTION_SECOND_CHANCES = 8;
  * lookup touches one cache line. Word offsets:
  */
 const K_HASH = 0;
-/** protocol (bits 0-7), IP version (8-11), initiator is A (12). */
+/**
+ * protocol (bits 0-7), IP version (8-11), initiator is A (12), and per
+ * direction (A to B, then B to A) what its watcher wants: every packet
+ * (bits 13, 14) or those with payload (15, 16).
+ */
 const K_META = 1;
 const K_VLAN = 2;
 /** port A in the high 16 bits, port B in the low 16. */
@@ -74,11 +78,30 @@ const K_ADDR_A = 4;
 const K_ADDR_B = 8;
 /** Position in the hash index, for deletion. */
 const K_SLOT = 12;
-/** First ICMP type (high byte) and code (low byte). */
-const K_ICMP = 13;
-/** TCP flag union (bits 0-7) and close state (8-15). */
-const K_TCP = 14;
+/**
+ * TCP flag union (bits 0-7) and close state (8-15); first ICMP type (bits
+ * 24-31) and code (16-23).
+ */
+const K_L4 = 13;
+/** Per direction, the link-layer source its watcher last confirmed. */
+const K_LINK_A = 14;
 const KEY_STRIDE = 16;
+
+const META_INITIATOR_A = 1 << 12;
+const META_WATCH_EVERYTHING_A = 1 << 13;
+const META_WATCH_PAYLOAD_A = 1 << 15;
+const META_WATCH_BOTH = 3 << 13;
+const META_WATCH_ANY = 15 << 13;
+
+/** What a flow direction's watcher wants from it: `FlowTable.setWatch`. */
+export const Watch = {
+  /** Only a TCP SYN, or a packet from another link-layer source. */
+  Nothing: 0,
+  /** Packets with transport payload, and any from another link source. */
+  Payload: 1,
+  /** Every packet. */
+  Everything: 2,
+} as const;
 
 /** One flow's counters and times in one 64-byte row of a Float64Array. */
 const S_PACKETS_AB = 0;
@@ -86,10 +109,13 @@ const S_PACKETS_BA = 1;
 const S_BYTES_AB = 2;
 const S_BYTES_BA = 3;
 const S_FIRST_US = 4;
-const S_LAST_US = 5;
-/** When the flow closed (TCP), or was last put at the recency tail. */
-const S_END_US = 6;
-const S_LISTED_US = 7;
+const S_LAST_AB_US = 5;
+const S_LAST_BA_US = 6;
+/**
+ * When the flow was last put at the recency tail or, once it closed (TCP),
+ * when it closed: a closing flow has left the recency list.
+ */
+const S_MARK_US = 7;
 const STATS_STRIDE = 8;
 
 /** Flow-table counters: kind of flow, by protocol class. */
@@ -124,6 +150,15 @@ export class FlowTable {
    * endpoint, 1 from the higher. Lets later stages cache per-direction state.
    */
   lastDirection = 0;
+  /**
+   * Whether the watcher of the last packet's flow direction wants it. A
+   * stage that keeps state per flow direction (the inventory) watches every
+   * packet of a new record's directions, and narrows that with `setWatch`
+   * as it learns what it needs: once it wants nothing, only a packet from
+   * another link-layer source (another MAC: spoofing, a path change) is
+   * flagged, and the busy middle of a flow costs that stage nothing.
+   */
+  lastIsWatched = true;
 
   private readonly onFlowStart: FlowTableOptions['onFlowStart'];
   private readonly onFlowEnd: FlowTableOptions['onFlowEnd'];
@@ -203,13 +238,64 @@ export class FlowTable {
     if (direction === DIR_A_TO_B) {
       stats[row + S_PACKETS_AB]++;
       stats[row + S_BYTES_AB] += wireBytes;
+      stats[row + S_LAST_AB_US] = timeUs;
     } else {
       stats[row + S_PACKETS_BA]++;
       stats[row + S_BYTES_BA] += wireBytes;
+      stats[row + S_LAST_BA_US] = timeUs;
     }
-    stats[row + S_LAST_US] = timeUs;
     if (packet.layers & Layer.Tcp) this.trackTcp(id, packet, direction, timeUs);
+
+    const key = id * KEY_STRIDE;
+    const meta = this.keys[key + K_META];
+    // A TCP SYN is always handed over: it opens a connection (a reused
+    // 5-tuple, a retransmission with other options) and names its stack.
+    this.lastIsWatched =
+      (meta & (META_WATCH_EVERYTHING_A << direction)) !== 0 ||
+      (packet.tcpFlags & TcpFlag.Syn) !== 0 ||
+      ((meta & (META_WATCH_PAYLOAD_A << direction)) !== 0 &&
+        packet.payloadBytes > 0) ||
+      this.keys[key + K_LINK_A + direction] !== linkSourceWord(packet, buf);
     return id;
+  }
+
+  /**
+   * Set what the watcher wants from one direction (a `Watch`), with the
+   * link-layer source it has seen it from (`linkSourceWord` of the packet
+   * it last looked at): a packet from another is always handed over.
+   */
+  setWatch(
+    flowId: number,
+    direction: number,
+    watch: number,
+    linkSource: number,
+  ): void {
+    const key = flowId * KEY_STRIDE;
+    const bits =
+      watch === Watch.Everything
+        ? META_WATCH_EVERYTHING_A
+        : watch === Watch.Payload
+          ? META_WATCH_PAYLOAD_A
+          : 0;
+    const mask = (META_WATCH_EVERYTHING_A | META_WATCH_PAYLOAD_A) << direction;
+    this.keys[key + K_META] =
+      (this.keys[key + K_META] & ~mask) | (bits << direction);
+    this.keys[key + K_LINK_A + direction] = linkSource;
+  }
+
+  /** Packets one direction of a flow record sent so far. */
+  directionPackets(flowId: number, direction: number): number {
+    return this.stats[flowId * STATS_STRIDE + S_PACKETS_AB + direction];
+  }
+
+  /** Wire bytes one direction of a flow record sent so far. */
+  directionBytes(flowId: number, direction: number): number {
+    return this.stats[flowId * STATS_STRIDE + S_BYTES_AB + direction];
+  }
+
+  /** Packet time of one direction's last packet (0: none yet). */
+  directionLastUs(flowId: number, direction: number): number {
+    return this.stats[flowId * STATS_STRIDE + S_LAST_AB_US + direction];
   }
 
   /** End every flow whose timeout has passed at packet time `nowUs`. */
@@ -219,9 +305,9 @@ export class FlowTable {
     let id = this.recent.head;
     while (
       id !== NO_ENTRY &&
-      nowUs - stats[id * STATS_STRIDE + S_LISTED_US] > idleUs
+      nowUs - stats[id * STATS_STRIDE + S_MARK_US] > idleUs
     ) {
-      if (nowUs - stats[id * STATS_STRIDE + S_LAST_US] > idleUs) {
+      if (nowUs - this.lastUsOf(id) > idleUs) {
         this.end(id, FlowEndReason.Idle);
       } else {
         this.relist(id);
@@ -233,7 +319,7 @@ export class FlowTable {
     id = this.closing.head;
     while (
       id !== NO_ENTRY &&
-      nowUs - stats[id * STATS_STRIDE + S_END_US] > graceUs
+      nowUs - stats[id * STATS_STRIDE + S_MARK_US] > graceUs
     ) {
       this.end(id, FlowEndReason.TcpEnd);
       id = this.closing.head;
@@ -271,7 +357,7 @@ export class FlowTable {
 
   /** Whether endpoint A (direction 0's sender) opened the flow. */
   isInitiatorA(flowId: number): boolean {
-    return (this.keys[flowId * KEY_STRIDE + K_META] & (1 << 12)) !== 0;
+    return (this.keys[flowId * KEY_STRIDE + K_META] & META_INITIATOR_A) !== 0;
   }
 
   /** Flows ended because the table was full. */
@@ -287,7 +373,7 @@ export class FlowTable {
     const stats = this.stats;
     const meta = keys[key + K_META];
     const ipVersion = (meta >>> 8) & 0xf;
-    const aIsClient = (meta & (1 << 12)) !== 0;
+    const aIsClient = (meta & META_INITIATOR_A) !== 0;
     const a = formatAddress(keys, key + K_ADDR_A, ipVersion);
     const b = formatAddress(keys, key + K_ADDR_B, ipVersion);
     const portA = keys[key + K_PORTS] >>> 16;
@@ -311,10 +397,10 @@ export class FlowTable {
       clientBytes: aIsClient ? bytesAB : bytesBA,
       serverBytes: aIsClient ? bytesBA : bytesAB,
       firstUs: stats[row + S_FIRST_US],
-      lastUs: stats[row + S_LAST_US],
-      tcpFlags: keys[key + K_TCP] & 0xff,
-      icmpType: keys[key + K_ICMP] >>> 8,
-      icmpCode: keys[key + K_ICMP] & 0xff,
+      lastUs: this.lastUsOf(flowId),
+      tcpFlags: keys[key + K_L4] & 0xff,
+      icmpType: keys[key + K_L4] >>> 24,
+      icmpCode: (keys[key + K_L4] >>> 16) & 0xff,
     };
   }
 
@@ -328,7 +414,7 @@ export class FlowTable {
     const keys = this.keys;
     const meta = keys[key + K_META];
     const ipVersion = (meta >>> 8) & 0xf;
-    const isClientA = (meta & (1 << 12)) !== 0;
+    const isClientA = (meta & META_INITIATOR_A) !== 0;
     const addrBytes = ipVersion === 4 ? 4 : 16;
     const a = addressBytes(keys, key + K_ADDR_A, addrBytes);
     const b = addressBytes(keys, key + K_ADDR_B, addrBytes);
@@ -341,8 +427,8 @@ export class FlowTable {
       dstAddr: isClientA ? b : a,
       srcPort: isClientA ? portA : portB,
       dstPort: isClientA ? portB : portA,
-      icmpType: keys[key + K_ICMP] >>> 8,
-      icmpCode: keys[key + K_ICMP] & 0xff,
+      icmpType: keys[key + K_L4] >>> 24,
+      icmpCode: (keys[key + K_L4] >>> 16) & 0xff,
     });
   }
 
@@ -493,18 +579,21 @@ export class FlowTable {
     keys[key + K_META] =
       packet.ipProtocol |
       (packet.ipVersion << 8) |
-      (isInitiatorA ? 1 << 12 : 0);
+      (isInitiatorA ? META_INITIATOR_A : 0) |
+      META_WATCH_BOTH;
     keys[key + K_VLAN] = vlanKeyOf(packet);
     keys[key + K_SLOT] = slot;
-    keys[key + K_ICMP] =
-      packet.icmpType >= 0 ? (packet.icmpType << 8) | packet.icmpCode : 0;
-    keys[key + K_TCP] = 0;
+    keys[key + K_L4] =
+      packet.icmpType >= 0
+        ? (packet.icmpType << 24) | (packet.icmpCode << 16)
+        : 0;
+    keys[key + K_LINK_A] = 0;
+    keys[key + K_LINK_A + 1] = 0;
 
     const row = id * STATS_STRIDE;
     this.stats.fill(0, row, row + STATS_STRIDE);
     this.stats[row + S_FIRST_US] = timeUs;
-    this.stats[row + S_LAST_US] = timeUs;
-    this.stats[row + S_LISTED_US] = timeUs;
+    this.stats[row + S_MARK_US] = timeUs;
 
     this.recent.pushTail(id);
     this.started.pushTail(id);
@@ -524,7 +613,7 @@ export class FlowTable {
       const id = this.recent.head;
       if (id === NO_ENTRY) break;
       const row = id * STATS_STRIDE;
-      if (stats[row + S_LAST_US] <= stats[row + S_LISTED_US]) return id;
+      if (this.lastUsOf(id) <= stats[row + S_MARK_US]) return id;
       this.relist(id);
     }
     return this.recent.head !== NO_ENTRY ? this.recent.head : this.closing.head;
@@ -533,7 +622,7 @@ export class FlowTable {
   /** Move a flow that saw packets since it was listed to the recency tail. */
   private relist(id: number): void {
     const row = id * STATS_STRIDE;
-    this.stats[row + S_LISTED_US] = this.stats[row + S_LAST_US];
+    this.stats[row + S_MARK_US] = this.lastUsOf(id);
     this.recent.remove(id);
     this.recent.pushTail(id);
   }
@@ -545,9 +634,9 @@ export class FlowTable {
     direction: number,
     timeUs: number,
   ): void {
-    const at = id * KEY_STRIDE + K_TCP;
+    const at = id * KEY_STRIDE + K_L4;
     const flags = packet.tcpFlags;
-    let state = this.keys[at] >>> 8;
+    let state = (this.keys[at] >>> 8) & 0xff;
     if (flags & TcpFlag.Fin) {
       state |= direction === DIR_A_TO_B ? STATE_FIN_FROM_A : STATE_FIN_FROM_B;
     }
@@ -557,7 +646,7 @@ export class FlowTable {
         (STATE_FIN_FROM_A | STATE_FIN_FROM_B);
     if (isClosed && (state & STATE_CLOSING) === 0) {
       state |= STATE_CLOSING;
-      this.stats[id * STATS_STRIDE + S_END_US] = timeUs;
+      this.stats[id * STATS_STRIDE + S_MARK_US] = timeUs;
       this.recent.remove(id);
       this.closing.pushTail(id);
     }
@@ -573,15 +662,28 @@ export class FlowTable {
     const row = id * STATS_STRIDE;
     this.stats.fill(0, row + S_PACKETS_AB, row + S_BYTES_BA + 1);
     this.stats[row + S_FIRST_US] = nowUs;
+    // A new record: its watcher starts afresh too.
+    const key = id * KEY_STRIDE;
+    this.keys[key + K_META] =
+      (this.keys[key + K_META] & ~META_WATCH_ANY) | META_WATCH_BOTH;
     this.started.remove(id);
     this.started.pushTail(id);
+  }
+
+  /** Packet time of the flow's last packet, either way. */
+  private lastUsOf(id: number): number {
+    const row = id * STATS_STRIDE;
+    return Math.max(
+      this.stats[row + S_LAST_AB_US],
+      this.stats[row + S_LAST_BA_US],
+    );
   }
 
   private end(id: number, reason: number): void {
     if (this.onFlowEnd !== undefined) this.onFlowEnd(this, id, reason);
     this.endedByReason[reason]++;
 
-    const state = this.keys[id * KEY_STRIDE + K_TCP] >>> 8;
+    const state = (this.keys[id * KEY_STRIDE + K_L4] >>> 8) & 0xff;
     if (state & STATE_CLOSING) this.closing.remove(id);
     else this.recent.remove(id);
     this.started.remove(id);
@@ -648,6 +750,22 @@ function isInitiatorSource(packet: DecodedPacket): boolean {
     return (packet.tcpFlags & synAck) !== synAck;
   }
   return true;
+}
+
+/**
+ * What identifies the packet's link-layer source for `unwatch`: the last
+ * four bytes of its source MAC, which tell a link's senders apart in
+ * practice, or 0 on links without MACs.
+ */
+export function linkSourceWord(packet: DecodedPacket, buf: Uint8Array): number {
+  const off = packet.srcMacOff;
+  if (off < 0) return 0;
+  return (
+    (buf[off + 2] << 24) |
+    (buf[off + 3] << 16) |
+    (buf[off + 4] << 8) |
+    buf[off + 5]
+  );
 }
 
 function vlanKeyOf(packet: DecodedPacket): number {

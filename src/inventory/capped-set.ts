@@ -3,36 +3,42 @@
 /**
  * Insertion-ordered set of at most `maxSize` members. Adding a new member
  * to a full set evicts the oldest and counts it, so a device's history
- * stays bounded whatever the traffic does.
+ * stays bounded whatever the traffic does. A device holds some twenty of
+ * these and most stay empty, so the underlying Set is made on first add.
  */
 export class CappedSet<T> {
   evicted = 0;
-  private readonly members = new Set<T>();
+  private members: Set<T> | null = null;
 
   constructor(readonly maxSize: number) {}
 
   /** Add `value`; returns true when it was not there before. */
   add(value: T): boolean {
-    if (this.members.has(value)) return false;
-    if (this.members.size >= this.maxSize) {
-      const oldest = this.members.values().next().value as T;
-      this.members.delete(oldest);
+    let members = this.members;
+    if (members === null) {
+      members = new Set<T>();
+      this.members = members;
+    }
+    if (members.has(value)) return false;
+    if (members.size >= this.maxSize) {
+      const oldest = members.values().next().value as T;
+      members.delete(oldest);
       this.evicted++;
     }
-    this.members.add(value);
+    members.add(value);
     return true;
   }
 
   has(value: T): boolean {
-    return this.members.has(value);
+    return this.members !== null && this.members.has(value);
   }
 
   get size(): number {
-    return this.members.size;
+    return this.members === null ? 0 : this.members.size;
   }
 
   /** Members, oldest first. */
   values(): T[] {
-    return [...this.members];
+    return this.members === null ? [] : [...this.members];
   }
 }

@@ -158,6 +158,20 @@ export class DeviceTable {
     counters[at + COUNTER_LAST_SEEN_US] = timeUs;
   }
 
+  /**
+   * Account what one flow direction sent since it was last settled to the
+   * device at index `id`; `lastUs` is that direction's last packet time.
+   */
+  countFlow(id: number, packets: number, bytes: number, lastUs: number) {
+    const at = id * COUNTER_STRIDE;
+    const counters = this.counters;
+    counters[at + COUNTER_PACKETS] += packets;
+    counters[at + COUNTER_BYTES] += bytes;
+    if (lastUs > counters[at + COUNTER_LAST_SEEN_US]) {
+      counters[at + COUNTER_LAST_SEEN_US] = lastUs;
+    }
+  }
+
   /** Every device held, in no particular order. */
   all(): Device[] {
     return this.devices.filter((device): device is Device => !!device);

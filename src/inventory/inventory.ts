@@ -5,7 +5,7 @@
 import { LRUCache } from 'lru-cache';
 
 import { Layer, TcpFlag, type DecodedPacket } from '../decode/packet.js';
-import type { FlowTable } from '../flows/flow-table.js';
+import { linkSourceWord, Watch, type FlowTable } from '../flows/flow-table.js';
 import { parseCdp } from '../fingerprint/cdp.js';
 import { parseDhcp } from '../fingerprint/dhcp.js';
 import {
@@ -94,15 +94,28 @@ const SERVER_PORTS_MAX = 65_536;
 /**
  * Words of state per flow direction, at (flow id * 2 + direction) * 4: the
  * sender's device table index + 1 (0: not known yet, -1: no device), that
- * device's serial, the last four bytes of the sender's MAC, and the
- * direction's `Inspection` state. One array, so a packet reads one line.
+ * device's serial, its `linkSourceWord`, and the direction's `Inspection`
+ * state. One array, so a packet reads one line.
  */
 const FLOW_STATE_WORDS = 4;
 const SENDER_INDEX = 0;
 const SENDER_SERIAL = 1;
-const SENDER_MAC_CHECK = 2;
+const SENDER_LINK_SOURCE = 2;
 const INSPECTION = 3;
 const NO_SENDER = -1;
+/**
+ * Per flow direction, at (flow id * 2 + direction) * 2: the packets and
+ * bytes of the direction already added to its sender's counters.
+ */
+const SETTLED_WORDS = 2;
+/** Flow directions the per-direction arrays hold at first; they double. */
+const FLOW_STATE_MIN_FLOWS = 1024;
+/**
+ * Packet time between settling every flow's counters into its devices, so
+ * that the device table's recency (which device a full table evicts) is at
+ * most this stale for devices whose flows are all long-lived.
+ */
+const SETTLE_INTERVAL_US = 10_000_000;
 
 /** Extractors counted in `InventoryCounters.extractorHits`, by index. */
 const Extractor = {
@@ -176,8 +189,14 @@ export class Inventory {
     max: ARP_BINDINGS_MAX,
   });
   private readonly routerIps = new Set<string>();
-  /** Per flow direction, `FLOW_STATE_WORDS` words; sized to the flow table. */
+  /** The flow table whose ids `observe` receives: `attachFlows`. */
+  private flows: FlowTable | null = null;
+  /** Per flow direction, `FLOW_STATE_WORDS` words; grown with flow ids. */
   private flowState = new Int32Array(0);
+  /** Per flow direction, `SETTLED_WORDS` counters; grown with flow ids. */
+  private settled = new Float64Array(0);
+  /** Packet time at which every flow is next settled. */
+  private nextSettleUs = 0;
   /**
    * Devices seen directly (not through a router) by IPv4 address: key
    * (address, 0), values (table index, serial).
@@ -203,8 +222,23 @@ export class Inventory {
   }
 
   /**
+   * Take flow ids from `flows` from now on. The flow table counts each flow
+   * direction's packets and bytes and hands `observe` only the packets of
+   * directions the inventory watches, so a device's counters are settled
+   * from its flows: when a flow ends, when its sender changes, on
+   * `report()`, and every `SETTLE_INTERVAL_US` of packet time.
+   */
+  attachFlows(flows: FlowTable): void {
+    this.flows = flows;
+    this.flowState = new Int32Array(0);
+    this.settled = new Float64Array(0);
+  }
+
+  /**
    * Account one decoded frame (status Ok) to its device and feed the
-   * extractors. `flowId` is what the flow table returned for it (-1: none).
+   * extractors. `flowId` is what the attached flow table returned for it
+   * (-1: none); a frame of a flow direction the table no longer watches
+   * need not come here, for the flow table counts it.
    */
   observe(
     packet: DecodedPacket,
@@ -213,43 +247,71 @@ export class Inventory {
     timeUs: number,
     wireBytes: number,
     flowId: number,
+  ): void {
+    const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
+    const flows = this.flows;
+    if (flowId < 0 || flows === null) {
+      // No flow counts this frame (ARP, other link-layer frames, later IP
+      // fragments): it counts here.
+      const senderId = tableIdOf(this.sourceDevice(packet, buf, vlan, timeUs));
+      if (senderId >= 0) this.devices.count(senderId, wireBytes, timeUs);
+      this.inspect(senderId, packet, buf, frameEnd, vlan, timeUs, -1, -1);
+    } else {
+      this.observeFlowFrame(
+        packet,
+        buf,
+        frameEnd,
+        vlan,
+        timeUs,
+        wireBytes,
+        flowId,
+        flows,
+      );
+    }
+
+    // Last, once the frame's sender is known: settling before would credit
+    // a frame to the sender its flow direction had until now.
+    if (timeUs >= this.nextSettleUs) {
+      this.settleAll();
+      this.nextSettleUs = timeUs + SETTLE_INTERVAL_US;
+    }
+  }
+
+  /** A frame of a flow direction the flow table still watches. */
+  private observeFlowFrame(
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    frameEnd: number,
+    vlan: number,
+    timeUs: number,
+    wireBytes: number,
+    flowId: number,
     flows: FlowTable,
   ): void {
-    if (this.flowState.length < flows.maxFlows * 2 * FLOW_STATE_WORDS) {
-      this.sizeFlowState(flows.maxFlows);
-    }
-    const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
-    const slot =
-      flowId < 0 ? -1 : (flowId * 2 + flows.lastDirection) * FLOW_STATE_WORDS;
-    const senderId =
-      slot < 0
-        ? tableIdOf(this.sourceDevice(packet, buf, vlan, timeUs))
-        : this.senderIdOf(packet, buf, vlan, timeUs, slot);
-    const devices = this.devices;
-    if (senderId >= 0) devices.count(senderId, wireBytes, timeUs);
-
-    // Most frames belong to a direction with nothing left to inspect: those
-    // return before the device object is read.
-    const layers = packet.layers;
-    if (layers & Layer.Arp) {
-      this.observeArp(senderId, packet, buf, vlan, timeUs);
-    } else if (senderId < 0) {
-      return;
-    } else if (layers & Layer.Udp) {
-      if (slot >= 0 && this.flowState[slot + INSPECTION] === Inspection.Done) {
-        return;
-      }
-      const device = devices.at(senderId) as Device;
-      this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, slot);
-    } else if (layers & Layer.Tcp) {
-      this.observeTcp(senderId, packet, buf, flowId, slot);
-    } else if (layers & Layer.Icmpv6) {
-      const device = devices.at(senderId) as Device;
-      this.observeNeighborAdvert(device, packet, buf, vlan);
-    } else if (packet.networkOff >= 0) {
-      const device = devices.at(senderId) as Device;
-      this.observeLinkLayer(device, packet, buf, frameEnd);
-    }
+    const direction = flows.lastDirection;
+    const slot = this.slotOf(flowId, direction);
+    const linkSource = linkSourceWord(packet, buf);
+    const senderId = this.flowSenderId(
+      packet,
+      buf,
+      vlan,
+      timeUs,
+      wireBytes,
+      flowId,
+      slot,
+      linkSource,
+    );
+    const watch = this.inspect(
+      senderId,
+      packet,
+      buf,
+      frameEnd,
+      vlan,
+      timeUs,
+      flowId,
+      slot,
+    );
+    flows.setWatch(flowId, direction, watch, linkSource);
   }
 
   /**
@@ -264,38 +326,88 @@ export class Inventory {
   }
 
   /**
+   * Feed the frame to the extractors it can feed. Returns what they want
+   * from the rest of its flow direction (a `Watch`): a direction with no
+   * sender or nothing left to identify wants nothing; TCP and UDP ones
+   * still being read want their payload.
+   */
+  private inspect(
+    senderId: number,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    frameEnd: number,
+    vlan: number,
+    timeUs: number,
+    flowId: number,
+    slot: number,
+  ): number {
+    const layers = packet.layers;
+    if (layers & Layer.Arp) {
+      this.observeArp(senderId, packet, buf, vlan, timeUs);
+      return Watch.Nothing;
+    }
+    if (senderId < 0) return Watch.Nothing;
+    const devices = this.devices;
+    if (layers & Layer.Udp) {
+      if (slot < 0 || this.flowState[slot + INSPECTION] !== Inspection.Done) {
+        const device = devices.at(senderId) as Device;
+        this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, slot);
+      }
+      return this.payloadWatch(slot);
+    }
+    if (layers & Layer.Tcp) {
+      this.observeTcp(senderId, packet, buf, flowId, slot);
+      return this.payloadWatch(slot);
+    }
+    if (layers & Layer.Icmpv6) {
+      // Each neighbour advertisement may claim another address.
+      const device = devices.at(senderId) as Device;
+      this.observeNeighborAdvert(device, packet, buf, vlan);
+      return Watch.Everything;
+    }
+    if (packet.networkOff >= 0) {
+      const device = devices.at(senderId) as Device;
+      this.observeLinkLayer(device, packet, buf, frameEnd);
+    }
+    return Watch.Nothing;
+  }
+
+  /** Payload while the direction at `slot` is still being read, else none. */
+  private payloadWatch(slot: number): number {
+    return slot >= 0 && this.flowState[slot + INSPECTION] !== Inspection.Done
+      ? Watch.Payload
+      : Watch.Nothing;
+  }
+
+  /**
    * The table index of the device that sent the frame of the flow direction
    * at `slot`, or -1 for none. Packets of one flow direction nearly always
    * come from the same MAC, so the answer is kept per direction with the
-   * MAC's last four bytes as a check, and later packets skip the device
-   * lookup; a different MAC (spoofing, a path change) or an evicted device
-   * is looked up afresh.
+   * MAC's last four bytes as a check; a different MAC (spoofing, a path
+   * change) or an evicted device is looked up afresh, and what the previous
+   * sender sent before this frame is settled to it.
    */
-  private senderIdOf(
+  private flowSenderId(
     packet: DecodedPacket,
     buf: Uint8Array,
     vlan: number,
     timeUs: number,
+    wireBytes: number,
+    flowId: number,
     slot: number,
+    linkSource: number,
   ): number {
     const state = this.flowState;
-    if (packet.srcMacOff < 0) {
-      // Without MACs the sender is found by IP each time, but remembered
-      // for `flowSender`.
-      const host = this.sourceDevice(packet, buf, vlan, timeUs);
-      this.rememberSender(slot, host, 0);
-      return tableIdOf(host);
-    }
-    const macCheck = readWord(buf, packet.srcMacOff + 2);
     const known = state[slot + SENDER_INDEX];
-    if (known !== 0 && state[slot + SENDER_MAC_CHECK] === macCheck) {
+    if (known !== 0 && state[slot + SENDER_LINK_SOURCE] === linkSource) {
       if (known === NO_SENDER) return -1;
       if (this.devices.holds(known - 1, state[slot + SENDER_SERIAL])) {
         return known - 1;
       }
     }
+    if (known !== 0) this.settleDirection(flowId, slot, 1, wireBytes);
     const device = this.sourceDevice(packet, buf, vlan, timeUs);
-    this.rememberSender(slot, device, macCheck);
+    this.rememberSender(slot, device, linkSource);
     return tableIdOf(device);
   }
 
@@ -313,22 +425,99 @@ export class Inventory {
   private rememberSender(
     slot: number,
     device: Device | null,
-    macCheck: number,
+    linkSource: number,
   ): void {
     const state = this.flowState;
     state[slot + SENDER_INDEX] =
       device === null ? NO_SENDER : device.tableId + 1;
     state[slot + SENDER_SERIAL] = device === null ? 0 : device.serial;
-    state[slot + SENDER_MAC_CHECK] = macCheck;
+    state[slot + SENDER_LINK_SOURCE] = linkSource;
   }
 
-  /** Per-flow-direction state, sized once to the flow table (dense). */
-  private sizeFlowState(maxFlows: number): void {
-    this.flowState = new Int32Array(maxFlows * 2 * FLOW_STATE_WORDS);
+  /**
+   * Add what one flow direction sent since it was last settled, less the
+   * newest `excludedPackets` and `excludedBytes`, to its sender. A sender
+   * evicted meanwhile loses that share, and the direction is watched again
+   * so that its next packet finds (or re-creates) its device.
+   */
+  private settleDirection(
+    flowId: number,
+    slot: number,
+    excludedPackets: number,
+    excludedBytes: number,
+  ): void {
+    const state = this.flowState;
+    const known = state[slot + SENDER_INDEX];
+    // A direction whose first packet is still being looked at has no
+    // sender yet: its counts wait for one.
+    if (known === 0) return;
+    const flows = this.flows as FlowTable;
+    const direction = (slot / FLOW_STATE_WORDS) & 1;
+    const at = (slot / FLOW_STATE_WORDS) * SETTLED_WORDS;
+    const settled = this.settled;
+    const packets = flows.directionPackets(flowId, direction) - excludedPackets;
+    const bytes = flows.directionBytes(flowId, direction) - excludedBytes;
+    const newPackets = packets - settled[at];
+    if (newPackets <= 0) return;
+    const newBytes = bytes - settled[at + 1];
+    settled[at] = packets;
+    settled[at + 1] = bytes;
+
+    if (known === NO_SENDER) return;
+    if (this.devices.holds(known - 1, state[slot + SENDER_SERIAL])) {
+      const lastUs = flows.directionLastUs(flowId, direction);
+      this.devices.countFlow(known - 1, newPackets, newBytes, lastUs);
+      return;
+    }
+    state[slot + SENDER_INDEX] = 0;
+    flows.setWatch(flowId, direction, Watch.Everything, 0);
+  }
+
+  /** Settle every flow held into its devices' counters. */
+  private settleAll(): void {
+    const flows = this.flows;
+    if (flows === null) return;
+    const held = this.flowState.length / FLOW_STATE_WORDS;
+    flows.forEachFlow((flowId) => {
+      for (let direction = 0; direction < 2; direction++) {
+        const index = flowId * 2 + direction;
+        if (index < held) {
+          this.settleDirection(flowId, index * FLOW_STATE_WORDS, 0, 0);
+        }
+      }
+    });
+  }
+
+  /** Where flow direction state starts, growing the arrays to hold it. */
+  private slotOf(flowId: number, direction: number): number {
+    const index = flowId * 2 + direction;
+    if (index * FLOW_STATE_WORDS >= this.flowState.length) {
+      this.growFlowState(flowId);
+    }
+    return index * FLOW_STATE_WORDS;
+  }
+
+  /**
+   * Flow ids come from a free list, lowest first, so the arrays only grow
+   * to the most flows held at once: doubled, up to the table's capacity.
+   */
+  private growFlowState(flowId: number): void {
+    const maxFlows = (this.flows as FlowTable).maxFlows;
+    const heldFlows = this.flowState.length / (2 * FLOW_STATE_WORDS);
+    let flows = Math.max(FLOW_STATE_MIN_FLOWS, heldFlows);
+    while (flows <= flowId) flows *= 2;
+    flows = Math.min(flows, maxFlows);
+    const state = new Int32Array(flows * 2 * FLOW_STATE_WORDS);
+    state.set(this.flowState);
+    this.flowState = state;
+    const settled = new Float64Array(flows * 2 * SETTLED_WORDS);
+    settled.set(this.settled);
+    this.settled = settled;
   }
 
   /** Devices as `inventory --json` reports them, most packets first. */
   report(): DeviceReport[] {
+    this.settleAll();
     return this.devices
       .all()
       .filter((device) => device.packets > 0)
@@ -359,7 +548,11 @@ export class Inventory {
   onFlowEnd(flowId: number): void {
     const base = flowId * 2 * FLOW_STATE_WORDS;
     if (flowId >= 0 && base < this.flowState.length) {
+      this.settleDirection(flowId, base, 0, 0);
+      this.settleDirection(flowId, base + FLOW_STATE_WORDS, 0, 0);
       this.flowState.fill(0, base, base + 2 * FLOW_STATE_WORDS);
+      const at = flowId * 2 * SETTLED_WORDS;
+      this.settled.fill(0, at, at + 2 * SETTLED_WORDS);
     }
     this.tlsStreams.release(flowId);
     this.quicInitials.release(flowId);

@@ -1,11 +1,21 @@
 import t from 'tap';
 
+import {
+  EtherType,
+  ethernetFrame,
+  IpProto,
+  ipv4Packet,
+  tcpSegment,
+  textBytes,
+} from '../../scripts/lib/frame-builder.js';
 import { LinkType } from '../../src/capture/link-type.js';
 import { decodeFrame } from '../../src/decode/frame.js';
 import { DecodedPacket, TcpFlag } from '../../src/decode/packet.js';
 import {
   FlowEndReason,
   FlowTable,
+  linkSourceWord,
+  Watch,
   type FlowRecord,
 } from '../../src/flows/flow-table.js';
 
@@ -234,4 +244,88 @@ t.test('ipv6 addresses print in RFC 5952 form', async (t) => {
   const record = table.describe(table.observe(packet, buf, 0, buf.length));
   t.equal(record.clientAddr, '2001:db8::1');
   t.equal(record.serverAddr, 'fe80::2');
+});
+
+/** A decoded Ethernet/IPv4/TCP frame from `mac`, with `payloadText`. */
+function tcpFrame(
+  mac: string,
+  fromClient: boolean,
+  flags: number,
+  payloadText = '',
+): { buf: Uint8Array; packet: DecodedPacket } {
+  const client = { ip: '10.0.0.2', port: 40000 };
+  const server = { ip: '10.0.0.1', port: 443 };
+  const [src, dst] = fromClient ? [client, server] : [server, client];
+  const buf = ethernetFrame(
+    { src: mac, dst: '02:00:00:00:00:ff', etherType: EtherType.Ipv4 },
+    ipv4Packet(
+      { src: src.ip, dst: dst.ip, protocol: IpProto.Tcp },
+      tcpSegment(
+        { srcPort: src.port, dstPort: dst.port, flags },
+        textBytes(payloadText),
+      ),
+    ),
+  );
+  const packet = new DecodedPacket();
+  decodeFrame(buf, 0, buf.length, buf.length, LinkType.Ethernet, packet);
+  return { buf, packet };
+}
+
+t.test('a watcher is handed what it asked for, per direction', async (t) => {
+  const table = new FlowTable({ maxFlows: 16 });
+  const client = '02:00:00:00:00:01';
+  const server = '02:00:00:00:00:09';
+  const watched = (
+    frame: { buf: Uint8Array; packet: DecodedPacket },
+    timeUs: number,
+  ) => {
+    const id = observe(table, frame, timeUs);
+    return { id, direction: table.lastDirection, is: table.lastIsWatched };
+  };
+
+  const syn = watched(tcpFrame(client, true, TcpFlag.Syn), 1);
+  t.ok(syn.is, 'a new record is watched');
+  const linkOf = (frame: { buf: Uint8Array; packet: DecodedPacket }) =>
+    linkSourceWord(frame.packet, frame.buf);
+  const clientAck = tcpFrame(client, true, TcpFlag.Ack);
+  table.setWatch(syn.id, syn.direction, Watch.Payload, linkOf(clientAck));
+  t.notOk(watched(clientAck, 2).is, 'no payload, not wanted');
+  t.ok(
+    watched(tcpFrame(client, true, TcpFlag.Ack, 'GET /'), 3).is,
+    'payload wanted',
+  );
+
+  table.setWatch(syn.id, syn.direction, Watch.Nothing, linkOf(clientAck));
+  t.notOk(watched(tcpFrame(client, true, TcpFlag.Ack, 'more'), 4).is);
+  t.ok(watched(tcpFrame(client, true, TcpFlag.Syn), 5).is, 'a SYN always');
+  t.ok(
+    watched(tcpFrame('02:00:00:00:00:66', true, TcpFlag.Ack), 6).is,
+    'another MAC always',
+  );
+
+  const reply = watched(tcpFrame(server, false, TcpFlag.Ack, 'data'), 7);
+  t.equal(reply.id, syn.id, 'one flow');
+  t.ok(reply.is, 'the other direction is still watched');
+  t.equal(table.directionPackets(syn.id, syn.direction), 6);
+  t.equal(table.directionPackets(syn.id, reply.direction), 1);
+  t.equal(table.directionLastUs(syn.id, syn.direction), 6);
+  t.equal(table.directionLastUs(syn.id, reply.direction), 7);
+  t.equal(table.describe(syn.id).lastUs, 7, 'the flow: either way');
+});
+
+t.test('an active-timeout restart is watched afresh', async (t) => {
+  const table = new FlowTable({ maxFlows: 16, activeTimeoutMs: 1000 });
+  const client = '02:00:00:00:00:01';
+  const first = tcpFrame(client, true, TcpFlag.Ack, 'a');
+  const id = observe(table, first, 1);
+  table.setWatch(
+    id,
+    table.lastDirection,
+    Watch.Nothing,
+    linkSourceWord(first.packet, first.buf),
+  );
+  t.notOk((observe(table, first, 2), table.lastIsWatched));
+  t.equal(observe(table, first, 2 * SEC_US), id, 'same record id');
+  t.equal(table.endedByReason[FlowEndReason.Active], 1);
+  t.ok(table.lastIsWatched, 'the new record is watched');
 });
