@@ -2,7 +2,7 @@
  * Child process of the benchmark: runs one in-process measurement over one
  * capture and prints its timing as one JSON line on stdout.
  *
- * usage: node in-process.js MODE FILE     MODE: node-pcap, read, decode, flows
+ * usage: node in-process.js MODE FILE     MODE: one of IN_PROCESS_MODES
  *        node in-process.js MODE --check  prints why MODE cannot run, if so
  *
  * Prints {"frames","okFrames","elapsedNs"} or {"unavailable": reason}.
@@ -24,6 +24,7 @@ const IN_PROCESS_MODES = [
   'flows',
   'flows-lru',
   'pipeline',
+  'sensor',
   'inventory',
 ];
 

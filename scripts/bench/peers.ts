@@ -322,6 +322,13 @@ export function benchTargets(context: TargetContext): BenchTarget[] {
     ),
     inProcessTarget(
       context,
+      'sensor',
+      'sensor',
+      'spansight pipeline (sensor)',
+      `${readLoop}, PacketPipeline as the sensor runs it without the inventory: decode, counts, flows`,
+    ),
+    inProcessTarget(
+      context,
       'inventory',
       'inventory',
       'spansight pipeline + inventory',

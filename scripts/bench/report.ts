@@ -66,6 +66,39 @@ export function summarize(results: TargetResult[]): void {
   }
 }
 
+/**
+ * What the inventory costs: its pipeline's rate as a share of decode +
+ * flows alone (the target: at least 75%) and of the sensor pipeline
+ * without it. Each is the median of per-round ratios: runs go round-robin,
+ * so the two rates of a round were measured moments apart and the
+ * machine's slow drifts cancel. Null when a run of either failed.
+ */
+export interface InventoryCost {
+  ofDecodeFlows: number | null;
+  ofSensorPipeline: number | null;
+}
+
+export function inventoryCost(results: TargetResult[]): InventoryCost {
+  return {
+    ofDecodeFlows: pairedRatio(results, 'inventory', 'flows'),
+    ofSensorPipeline: pairedRatio(results, 'inventory', 'sensor'),
+  };
+}
+
+function pairedRatio(
+  results: TargetResult[],
+  id: string,
+  baselineId: string,
+): number | null {
+  const target = results.find((result) => result.id === id);
+  const baseline = results.find((result) => result.id === baselineId);
+  if (target?.status !== 'ok' || baseline?.status !== 'ok') return null;
+  const rates = target.runPktsPerSec;
+  const baseRates = baseline.runPktsPerSec;
+  if (rates.length === 0 || rates.length !== baseRates.length) return null;
+  return median(rates.map((rate, round) => rate / baseRates[round]));
+}
+
 function formatFrames(frames: number): string {
   if (frames >= 1e6) return `${(frames / 1e6).toFixed(2)}M`;
   return `${Math.round(frames / 1e3)}k`;
@@ -121,6 +154,16 @@ export function formatResults(results: TargetResult[]): string {
     );
   }
   lines.push('spread = (max - min) / median over the runs');
+  const cost = inventoryCost(results);
+  if (cost.ofDecodeFlows !== null || cost.ofSensorPipeline !== null) {
+    const percent = (ratio: number | null) =>
+      ratio === null ? '-' : `${(ratio * 100).toFixed(0)}%`;
+    lines.push(
+      `inventory pipeline rate: ${percent(cost.ofDecodeFlows)} of ` +
+        `decode+flows (target 75%), ${percent(cost.ofSensorPipeline)} of ` +
+        'the sensor pipeline without it (medians of per-round ratios)',
+    );
+  }
   lines.push('', 'how each row is timed:');
   for (const result of results) {
     lines.push(`  ${result.label}: ${result.method}`);

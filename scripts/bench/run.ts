@@ -58,7 +58,12 @@ import {
   measurePublishSize,
   type PublishSizeReport,
 } from './publish-size.js';
-import { formatResults, summarize, type TargetResult } from './report.js';
+import {
+  formatResults,
+  inventoryCost,
+  summarize,
+  type TargetResult,
+} from './report.js';
 
 const HELP = `usage: npm run bench -- [options]
 
@@ -383,6 +388,7 @@ async function runBench(args: string[]): Promise<number> {
       runs: options.runs,
       machine: { ...machineSummary(), loadAverage1mAtStart: loadAtStart },
       results,
+      inventoryCost: inventoryCost(results),
       publishSizes,
     };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');

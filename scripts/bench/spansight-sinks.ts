@@ -13,7 +13,13 @@ import { PacketPipeline } from '../../src/pipeline.js';
 
 /** Which stages run per frame. */
 export type SpansightMode =
-  'read' | 'decode' | 'flows' | 'flows-lru' | 'pipeline' | 'inventory';
+  | 'read'
+  | 'decode'
+  | 'flows'
+  | 'flows-lru'
+  | 'pipeline'
+  | 'sensor'
+  | 'inventory';
 
 /** Frames counted and the time spent in the read loop. */
 export interface LoopTiming {
@@ -156,19 +162,20 @@ function lruFlowKey(packet: DecodedPacket, buf: Uint8Array): string {
 }
 
 /**
- * The pipeline `spansight read` runs (decode, layer counts, flows and the
- * distinct flow keys it reports) or, with `withInventory`, the one the
- * sensor runs: decode, layer counts, flows, every fingerprint extractor
- * and the device table.
+ * A `PacketPipeline` as `spansight read` runs it (`pipeline`: decode, layer
+ * counts, flows and the distinct flow keys it reports), as the sensor runs
+ * it (`inventory`: decode, layer counts, flows, every fingerprint extractor
+ * and the device table), or as the sensor would without its inventory
+ * (`sensor`), which isolates what the inventory costs.
  */
 class PipelineSink implements FrameSink {
   okFrames = 0;
   private readonly pipeline: PacketPipeline;
 
-  constructor(withInventory: boolean) {
+  constructor(mode: 'pipeline' | 'sensor' | 'inventory') {
     this.pipeline = new PacketPipeline({
-      inventory: withInventory ? new Inventory() : undefined,
-      countDistinctKeys: !withInventory,
+      inventory: mode === 'inventory' ? new Inventory() : undefined,
+      countDistinctKeys: mode === 'pipeline',
     });
   }
 
@@ -194,8 +201,8 @@ class PipelineSink implements FrameSink {
  */
 export function timeSpansight(mode: SpansightMode, path: string): LoopTiming {
   const sink =
-    mode === 'pipeline' || mode === 'inventory'
-      ? new PipelineSink(mode === 'inventory')
+    mode === 'pipeline' || mode === 'sensor' || mode === 'inventory'
+      ? new PipelineSink(mode)
       : mode === 'read'
         ? new CountingSink()
         : mode === 'decode'

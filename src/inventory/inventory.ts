@@ -298,6 +298,7 @@ export class Inventory {
       timeUs,
       wireBytes,
       flowId,
+      direction,
       slot,
       linkSource,
     );
@@ -394,11 +395,16 @@ export class Inventory {
     timeUs: number,
     wireBytes: number,
     flowId: number,
+    direction: number,
     slot: number,
     linkSource: number,
   ): number {
+    // A direction's first packet has nothing remembered: its state is not
+    // read, a memory access most new flows would otherwise wait for.
+    const flows = this.flows as FlowTable;
+    const isFirst = flows.directionPackets(flowId, direction) === 1;
     const state = this.flowState;
-    const known = state[slot + SENDER_INDEX];
+    const known = isFirst ? 0 : state[slot + SENDER_INDEX];
     if (known !== 0 && state[slot + SENDER_LINK_SOURCE] === linkSource) {
       if (known === NO_SENDER) return -1;
       if (this.devices.holds(known - 1, state[slot + SENDER_SERIAL])) {
