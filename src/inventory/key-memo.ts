@@ -7,28 +7,40 @@
 const WAYS = 4;
 const STRIDE = 4;
 
+/** Ways a memo starts with; it doubles as it fills, up to its capacity. */
+const INITIAL_WAYS = 4096;
+
 /**
  * Set-associative memo keyed by two 32-bit words. Each key hashes to one
- * bucket of four ways; a new key enters a full bucket at the front and
- * pushes its oldest entry out, which is counted in `evicted`. It is a cache
- * of facts that can be recomputed, so a forgotten entry only costs work.
+ * bucket of four ways. The table starts small and doubles when a bucket
+ * overflows, so that it spans only the memory its keys need (random probes
+ * into a sparse megabyte would miss the cache on every lookup); at its
+ * capacity a new key enters a full bucket at the front and pushes its
+ * oldest entry out, which is counted in `evicted`. It is a cache of facts
+ * that can be recomputed, so a forgotten entry only costs work.
  */
 export class KeyMemo {
   /** Entries pushed out of a full bucket. */
   evicted = 0;
-  /** Ways held: `maxEntries` rounded up to a power of two, at least 4. */
+  /** Ways at most: `maxEntries` rounded up to a power of two, at least 4. */
   readonly capacity: number;
-  private readonly bucketMask: number;
+  private bucketMask: number;
   /** Per way: key word 0, key word 1, value A + 1 (0: empty), value B. */
-  private readonly words: Int32Array;
+  private words: Int32Array;
   private lastWay = -1;
 
   constructor(maxEntries: number) {
     let buckets = 1;
     while (buckets * WAYS < maxEntries) buckets *= 2;
-    this.bucketMask = buckets - 1;
     this.capacity = buckets * WAYS;
-    this.words = new Int32Array(this.capacity * STRIDE);
+    const ways = Math.min(this.capacity, INITIAL_WAYS);
+    this.bucketMask = ways / WAYS - 1;
+    this.words = new Int32Array(ways * STRIDE);
+  }
+
+  /** Ways the table spans now. */
+  get heldWays(): number {
+    return this.words.length / STRIDE;
   }
 
   /**
@@ -77,6 +89,10 @@ export class KeyMemo {
       }
     }
     if (way === WAYS) {
+      if (this.heldWays < this.capacity) {
+        this.grow();
+        return this.set(key0, key1, valueA, valueB);
+      }
       this.evicted++;
       way = WAYS - 1;
     }
@@ -95,6 +111,22 @@ export class KeyMemo {
   /** Hold a key without values; true when it was new. */
   add(key0: number, key1: number): boolean {
     return this.set(key0, key1, 0, 0);
+  }
+
+  /**
+   * Double the table and re-insert every entry, oldest of each bucket
+   * first, so that each bucket keeps its newest-first order.
+   */
+  private grow(): void {
+    const old = this.words;
+    this.words = new Int32Array(old.length * 2);
+    this.bucketMask = this.heldWays / WAYS - 1;
+    for (let base = 0; base < old.length; base += WAYS * STRIDE) {
+      for (let at = base + (WAYS - 1) * STRIDE; at >= base; at -= STRIDE) {
+        if (old[at + 2] === 0) continue;
+        this.set(old[at], old[at + 1], old[at + 2] - 1, old[at + 3]);
+      }
+    }
   }
 }
 

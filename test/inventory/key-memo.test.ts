@@ -94,3 +94,23 @@ t.test('key-memo: seeded random keys agree with a reference map', async (t) => {
   }
   t.pass(`${reference.size} keys checked`);
 });
+
+t.test('key-memo: starts small and grows before it evicts', async (t) => {
+  const memo = new KeyMemo(65_536);
+  t.equal(memo.heldWays, 4096, 'a few thousand ways at first');
+  const added = 40_000;
+  let evictedBelowCapacity = 0;
+  for (let key = 0; key < added; key++) {
+    const wasBelowCapacity = memo.heldWays < memo.capacity;
+    const evictedBefore = memo.evicted;
+    memo.set(key, key ^ 0x5bd1e995, key);
+    if (wasBelowCapacity) evictedBelowCapacity += memo.evicted - evictedBefore;
+  }
+  t.ok(memo.heldWays > 4096 && memo.heldWays <= 65_536, 'grown, not past');
+  t.equal(evictedBelowCapacity, 0, 'nothing dropped while it could grow');
+  let held = 0;
+  for (let key = 0; key < added; key++) {
+    if (memo.has(key, key ^ 0x5bd1e995) && memo.valueA === key) held++;
+  }
+  t.equal(held + memo.evicted, added, 'every key not evicted survives');
+});
