@@ -79,12 +79,8 @@ export class DeviceTable {
       buf[off + 5];
     const id = this.find(word0, word1);
     if (id !== NO_ENTRY) return this.touch(id, timeUs);
-    return this.create(word0, word1, timeUs, () => {
-      const device = new Device(formatMac(buf, off), vlan, timeUs);
-      device.vendor = lookupVendor(buf, off) ?? null;
-      device.randomizedMac = isLocallyAdministered(buf, off);
-      return device;
-    });
+    const device = newMacDevice(buf, off, vlan, timeUs);
+    return this.insert(word0, word1, timeUs, device);
   }
 
   /**
@@ -112,14 +108,8 @@ export class DeviceTable {
     }
     const id = this.find(word0, word1);
     if (id !== NO_ENTRY) return this.touch(id, timeUs);
-    return this.create(word0, word1, timeUs, () => {
-      const address =
-        addrBytes === 4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
-      const device = new Device(null, vlan, timeUs, address);
-      device.routed = true;
-      device.ips.add(address);
-      return device;
-    });
+    const device = newRoutedHost(buf, off, addrBytes, vlan, timeUs);
+    return this.insert(word0, word1, timeUs, device);
   }
 
   /** The device at table index `id`, if one is held there. */
@@ -194,11 +184,16 @@ export class DeviceTable {
     return this.devices[id] as Device;
   }
 
-  private create(
+  /**
+   * Hold a new device under its key. Devices are made by the module's
+   * functions, not by closures here: a closure over a lookup's arguments
+   * would make every lookup, found or not, allocate their context.
+   */
+  private insert(
     word0: number,
     word1: number,
     timeUs: number,
-    make: () => Device,
+    device: Device,
   ): Device {
     if (this.freeHead === NO_ENTRY) this.evictOne();
     const id = this.freeHead;
@@ -214,7 +209,6 @@ export class DeviceTable {
     this.recent.pushTail(id);
     this.sizeNow++;
 
-    const device = make();
     // Serials start at 1 and wrap after 2^32 devices, long after any
     // index remembered for a flow has been checked.
     this.lastSerial = (this.lastSerial + 1) | 0 || 1;
@@ -272,6 +266,32 @@ export class DeviceTable {
       hole = slot;
     }
   }
+}
+
+function newMacDevice(
+  buf: Uint8Array,
+  off: number,
+  vlan: number,
+  timeUs: number,
+): Device {
+  const device = new Device(formatMac(buf, off), vlan, timeUs);
+  device.vendor = lookupVendor(buf, off) ?? null;
+  device.randomizedMac = isLocallyAdministered(buf, off);
+  return device;
+}
+
+function newRoutedHost(
+  buf: Uint8Array,
+  off: number,
+  addrBytes: number,
+  vlan: number,
+  timeUs: number,
+): Device {
+  const address = addrBytes === 4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
+  const device = new Device(null, vlan, timeUs, address);
+  device.routed = true;
+  device.ips.add(address);
+  return device;
 }
 
 function readWord(buf: Uint8Array, off: number): number {
