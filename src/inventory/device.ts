@@ -156,6 +156,7 @@ export class Device {
   lastIpv4Key = 0;
   previousIpv4Key = 0;
   lastIpv6Key = 0;
+  previousIpv6Key = 0;
   /** Source addresses ever seen (the capped `ips` keeps the latest). */
   distinctAddresses = 0;
   /** The last ND target claimed, to skip repeats cheaply. */

@@ -109,7 +109,7 @@ const NO_SENDER = -1;
  */
 const SETTLED_WORDS = 2;
 /** Flow directions the per-direction arrays hold at first; they double. */
-const FLOW_STATE_MIN_FLOWS = 1024;
+const FLOW_STATE_MIN_FLOWS = 16_384;
 /**
  * Packet time between settling every flow's counters into its devices, so
  * that the device table's recency (which device a full table evicts) is at
@@ -632,8 +632,9 @@ export class Inventory {
   private bindAddress(device: Device, packet: DecodedPacket, buf: Uint8Array) {
     const off = packet.srcAddrOff;
     const isV4 = packet.ipVersion === 4;
+    // Two remembered keys per family: a host often alternates two addresses
+    // (IPv6: a link-local and a global one).
     if (isV4) {
-      // Two remembered keys: a host often alternates two addresses.
       const key = readWord(buf, off);
       if (key === device.lastIpv4Key || key === 0) return;
       if (key === device.previousIpv4Key) {
@@ -646,6 +647,12 @@ export class Inventory {
     } else {
       const key = ipv6KeyWord(buf, off);
       if (key === device.lastIpv6Key) return;
+      if (key === device.previousIpv6Key) {
+        device.previousIpv6Key = device.lastIpv6Key;
+        device.lastIpv6Key = key;
+        return;
+      }
+      device.previousIpv6Key = device.lastIpv6Key;
       device.lastIpv6Key = key;
     }
 
