@@ -645,8 +645,10 @@ export class Inventory {
       device.previousIpv4Key = device.lastIpv4Key;
       device.lastIpv4Key = key;
     } else {
+      // The unspecified address (::), like 0.0.0.0, is no one's address: a
+      // host sends from it before it has one (DAD, MLD reports).
       const key = ipv6KeyWord(buf, off);
-      if (key === device.lastIpv6Key) return;
+      if (key === device.lastIpv6Key || isUnspecifiedIpv6(buf, off)) return;
       if (key === device.previousIpv6Key) {
         device.previousIpv6Key = device.lastIpv6Key;
         device.lastIpv6Key = key;
@@ -1326,6 +1328,11 @@ function ipv6KeyWord(buf: Uint8Array, off: number): number {
     Math.imul(readWord(buf, off + 8), 961) ^
     Math.imul(readWord(buf, off + 12), 29791)
   );
+}
+
+function isUnspecifiedIpv6(buf: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 16; i++) if (buf[off + i] !== 0) return false;
+  return true;
 }
 
 /**

@@ -696,3 +696,18 @@ t.test('lldp and cdp: enabled capabilities as facts', async (t) => {
   t.equal(report?.cdp?.capabilities, 0x28);
   t.equal(report?.lldp?.capabilitiesEnabled, 0x04);
 });
+
+t.test('the unspecified address is no one’s: not listed', async (t) => {
+  // A real capture in which a host sends MLD reports from :: before it has
+  // an address, then from its link-local one.
+  const path = fileURLToPath(
+    new URL('../fixtures/public/tcpdump/dcb_ets.pcap', import.meta.url),
+  );
+  const { devices } = inventoryOf(path);
+  const host = devices.find((device) => device.mac === '08:00:27:46:e8:84');
+  t.same(host?.ips, ['fe80::a00:27ff:fe46:e884']);
+  t.notOk(
+    devices.some((device) => device.ips.includes('::')),
+    'no device holds ::',
+  );
+});
