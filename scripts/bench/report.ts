@@ -30,6 +30,31 @@ export interface TargetResult {
   errors: string[];
 }
 
+/** A result with no run yet. */
+export function newTargetResult(
+  id: string,
+  label: string,
+  method: string,
+): TargetResult {
+  return {
+    id,
+    label,
+    method,
+    status: 'ok',
+    reason: null,
+    frames: 0,
+    isTruncated: false,
+    runPktsPerSec: [],
+    medianPktsPerSec: 0,
+    minPktsPerSec: 0,
+    maxPktsPerSec: 0,
+    spreadPct: 0,
+    vsLibpcap: null,
+    vsP0f: null,
+    errors: [],
+  };
+}
+
 /** Middle value of `values` (mean of the two middle ones when even). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;

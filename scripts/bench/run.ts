@@ -61,6 +61,7 @@ import {
 import {
   formatResults,
   inventoryCost,
+  newTargetResult,
   summarize,
   type TargetResult,
 } from './report.js';
@@ -192,23 +193,7 @@ async function loadCapture(options: BenchOptions): Promise<CaptureInfo> {
 }
 
 function emptyResult(target: BenchTarget): TargetResult {
-  return {
-    id: target.id,
-    label: target.label,
-    method: target.method,
-    status: 'ok',
-    reason: null,
-    frames: 0,
-    isTruncated: false,
-    runPktsPerSec: [],
-    medianPktsPerSec: 0,
-    minPktsPerSec: 0,
-    maxPktsPerSec: 0,
-    spreadPct: 0,
-    vsLibpcap: null,
-    vsP0f: null,
-    errors: [],
-  };
+  return newTargetResult(target.id, target.label, target.method);
 }
 
 function pktsPerSec(frames: number, elapsedNs: number): number {

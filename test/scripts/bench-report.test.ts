@@ -2,28 +2,13 @@ import t from 'tap';
 
 import {
   inventoryCost,
+  newTargetResult,
   summarize,
   type TargetResult,
 } from '../../scripts/bench/report.js';
 
 function result(id: string, runPktsPerSec: number[]): TargetResult {
-  return {
-    id,
-    label: id,
-    method: '',
-    status: 'ok',
-    reason: null,
-    frames: 1000,
-    isTruncated: false,
-    runPktsPerSec,
-    medianPktsPerSec: 0,
-    minPktsPerSec: 0,
-    maxPktsPerSec: 0,
-    spreadPct: 0,
-    vsLibpcap: null,
-    vsP0f: null,
-    errors: [],
-  };
+  return { ...newTargetResult(id, id, ''), runPktsPerSec };
 }
 
 t.test('inventory cost is the median of per-round ratios', async (t) => {
