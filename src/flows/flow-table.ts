@@ -448,7 +448,9 @@ export class FlowTable {
     const key = flowId * KEY_STRIDE;
     const keys = this.keys;
     let h = mix32(keys[key + K_HASH] ^ 0x5bd1e995);
-    for (let i = K_META; i <= K_ADDR_B + 3; i++) h = mix32(h ^ keys[key + i]);
+    // The watch bits change over a flow's life; the key does not.
+    h = mix32(h ^ (keys[key + K_META] & ~META_WATCH_ANY));
+    for (let i = K_VLAN; i <= K_ADDR_B + 3; i++) h = mix32(h ^ keys[key + i]);
     return [keys[key + K_HASH] >>> 0, h >>> 0];
   }
 
