@@ -1,7 +1,8 @@
 /**
- * Mutation fuzzer for the decoders and the flow table: frames from the
- * fixture captures, bit-flipped, cut short and with length fields pushed to
- * extremes, must never throw and never hang.
+ * Mutation fuzzer for the decoders, the flow table and the inventory (every
+ * extractor, the device table, the settling of device counters): frames
+ * from the fixture captures, bit-flipped, cut short and with length fields
+ * pushed to extremes, must never throw and never hang.
  */
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,7 @@ import { LayerCounts } from '../src/decode/layer-counts.js';
 import { decodeFrame } from '../src/decode/frame.js';
 import { DecodeStatus, DecodedPacket } from '../src/decode/packet.js';
 import { FlowTable } from '../src/flows/flow-table.js';
+import { Inventory } from '../src/inventory/inventory.js';
 import { listCaptureFiles } from './lib/capture-files.js';
 
 /** A frame to mutate, with the link type it was captured on. */
@@ -42,20 +44,32 @@ export interface FuzzResult {
 }
 
 const MUTATIONS_PER_FRAME_MAX = 4;
+/**
+ * A small device table, so that mutated MACs fill it and evictions run;
+ * a report (which settles every flow into its devices) every so often.
+ */
+const FUZZ_MAX_DEVICES = 1024;
+const REPORT_EVERY_ITERATIONS = 20_000;
 const MAX_FRAME_BYTES = 2048;
 
 /** Link types every mutant is also decoded as: wrong-link input is input. */
 const LINK_TYPES = Object.values(LinkType);
 
 /**
- * Run `iterations` mutants through decode, counting and the flow table.
- * Exceptions are caught and reported, never rethrown.
+ * Run `iterations` mutants through decode, counting, the flow table and the
+ * inventory, as the pipeline does. Exceptions are caught and reported,
+ * never rethrown.
  */
 export function runFuzz(options: FuzzOptions): FuzzResult {
   const random = xorshift32(options.randomSeed);
   const packet = new DecodedPacket();
   const counts = new LayerCounts();
-  const flows = new FlowTable({ maxFlows: 4096 });
+  const inventory = new Inventory({ maxDevices: FUZZ_MAX_DEVICES });
+  const flows = new FlowTable({
+    maxFlows: 4096,
+    onFlowEnd: (_table, flowId) => inventory.onFlowEnd(flowId),
+  });
+  inventory.attachFlows(flows);
   const scratch = new Uint8Array(MAX_FRAME_BYTES);
   const statusCounts = [0, 0, 0, 0];
   const startedMs = performance.now();
@@ -90,7 +104,21 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
       statusCounts[status]++;
       counts.count(packet, status);
       if (status === DecodeStatus.Ok) {
-        flows.observe(packet, scratch, i * 1000, wireBytes);
+        const timeUs = i * 1000;
+        const flowId = flows.observe(packet, scratch, timeUs, wireBytes);
+        if (flowId < 0 || flows.lastIsWatched) {
+          inventory.observe(
+            packet,
+            scratch,
+            frameBytes,
+            timeUs,
+            wireBytes,
+            flowId,
+          );
+        }
+      }
+      if (i % REPORT_EVERY_ITERATIONS === REPORT_EVERY_ITERATIONS - 1) {
+        inventory.report();
       }
     } catch (error) {
       result.exceptions++;

@@ -6,7 +6,7 @@ import { loadSeedFrames, runFuzz } from '../../scripts/fuzz.js';
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 
 t.test(
-  '200,000 mutants of fixture frames: no exception, no hang',
+  '200,000 mutants of fixture frames through decode, flows and the inventory: no exception, no hang',
   async (t) => {
     const seeds = loadSeedFrames(FIXTURES, 5_000);
     t.ok(seeds.length >= 500, `${seeds.length} seed frames from the fixtures`);
@@ -17,7 +17,7 @@ t.test(
       randomSeed: 20261203,
     });
     t.equal(result.iterations, 200_000);
-    t.equal(result.exceptions, 0, 'no decoder exception');
+    t.equal(result.exceptions, 0, 'no decoder or extractor exception');
     t.same(result.firstFailure, null);
     // A hang would be a loop that never ends; a decode is microseconds, so
     // anything near a second means an unbounded walk, not a slow machine.
