@@ -1,6 +1,6 @@
 /**
- * The inventory stage: attributes each decoded frame to its device, runs the
- * fingerprint extractors the frame can feed, and keeps devices classified.
+ * The inventory stage: attributes frames to their devices, runs the
+ * fingerprint extractors a frame can feed, and keeps devices classified.
  */
 import { LRUCache } from 'lru-cache';
 
@@ -175,9 +175,12 @@ export interface InventoryCounters {
 }
 
 /**
- * Device inventory fed by the packet pipeline. Per packet it finds the
- * source device through an integer index; strings are built only when a
- * device, an address or a fingerprint is new.
+ * Device inventory fed by the packet pipeline. It sees the frames of a
+ * flow direction only while it asks for them (`FlowTable.setWatch`) and
+ * frames outside flows (ARP, LLDP, later fragments); a device's counters
+ * are settled from the flow table's. Devices are found through integer
+ * indexes; strings are built only when a device, an address or a
+ * fingerprint is new.
  */
 export class Inventory {
   readonly devices: DeviceTable;
