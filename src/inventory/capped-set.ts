@@ -29,6 +29,11 @@ export class CappedSet<T> {
     return true;
   }
 
+  /** Remove `value`; returns true when it was there. */
+  delete(value: T): boolean {
+    return this.members !== null && this.members.delete(value);
+  }
+
   has(value: T): boolean {
     return this.members !== null && this.members.has(value);
   }

@@ -323,7 +323,15 @@ export class Inventory {
       flowId,
       slot,
     );
-    flows.setWatch(flowId, direction, watch, linkSource);
+    // A sender forgotten meanwhile (found to be a router) is looked up
+    // again on the direction's next packet.
+    const isForgotten = this.flowState[slot + SENDER_INDEX] === 0;
+    flows.setWatch(
+      flowId,
+      direction,
+      isForgotten ? Watch.Everything : watch,
+      linkSource,
+    );
   }
 
   /**
@@ -594,9 +602,13 @@ export class Inventory {
     const device = this.devices.byMac(buf, macOff, vlan, timeUs);
     if (!hasIp) return device;
 
-    if (device.isRouter) return this.hostByIp(packet, buf, timeUs);
-    this.bindAddress(device, packet, buf);
-    return device;
+    // A link-local source is never forwarded: the router sent it itself.
+    if (!device.isRouter || isLinkLocalSource(packet, buf)) {
+      this.bindAddress(device, packet, buf);
+      // This frame's address may be what shows the device to be a router.
+      if (!device.isRouter || isLinkLocalSource(packet, buf)) return device;
+    }
+    return this.hostByIp(packet, buf, timeUs);
   }
 
   /**
@@ -674,25 +686,89 @@ export class Inventory {
     const address = isV4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
     if (device.ips.has(address)) return;
     device.ips.add(address);
-    if (isV4) {
-      const bit = filterBit(device.lastIpv4Key);
-      this.directFilter[bit >>> 5] |= 1 << (bit & 31);
-      this.directByIpv4.set(
-        device.lastIpv4Key,
-        0,
-        device.tableId,
-        device.serial,
-      );
-    }
+    if (isV4) this.rememberDirect(device, device.lastIpv4Key);
     device.distinctAddresses++;
     device.isDirty = true;
     if (
       (isV4 && device.distinctAddresses > ROUTER_MIN_SOURCE_IPS) ||
       this.routerIps.has(address)
     ) {
-      device.isRouter = true;
-      device.isDirty = true;
+      this.markRouter(device);
     }
+  }
+
+  /**
+   * `device` was seen directly with the IPv4 address `key` (signed). A
+   * router that held it without claiming it had forwarded from it.
+   */
+  private rememberDirect(device: Device, key: number): void {
+    const holder = this.directDevice(key);
+    if (
+      holder !== null &&
+      holder !== device &&
+      holder.isRouter &&
+      !this.arpClaims.has(holder.serial, key)
+    ) {
+      holder.ips.delete(formatIpv4Word(key));
+      holder.isDirty = true;
+    }
+    const bit = filterBit(key);
+    this.directFilter[bit >>> 5] |= 1 << (bit & 31);
+    this.directByIpv4.set(key, 0, device.tableId, device.serial);
+  }
+
+  /**
+   * From now on the hosts behind `device` are keyed by IP. The addresses
+   * it was credited with until now were partly those of hosts it forwarded
+   * for: it keeps only those it showed as its own (an ARP claim, IPv6
+   * link-local, a DHCP router option no other MAC claimed), and the
+   * others no longer lead routed traffic to it.
+   */
+  private markRouter(device: Device): void {
+    if (device.isRouter) return;
+    device.isRouter = true;
+    device.isDirty = true;
+    for (const address of device.ips.values()) {
+      const key = ipv4Word(address);
+      const isDirect = key !== null && this.directDevice(key) === device;
+      const isOwn =
+        key === null
+          ? isLinkLocalIpv6Text(address)
+          : this.arpClaims.has(device.serial, key) ||
+            (isDirect && this.routerIps.has(address));
+      if (isOwn) continue;
+      device.ips.delete(address);
+      // Serial 0 is no device's: the entry now finds nothing.
+      if (isDirect) this.directByIpv4.set(key, 0, 0, 0);
+    }
+    this.forgetFlowsSentBy(device);
+  }
+
+  /**
+   * Settle every flow direction `device` is remembered to have sent and
+   * watch it again, so that its next packet finds its sender afresh.
+   */
+  private forgetFlowsSentBy(device: Device): void {
+    const flows = this.flows;
+    if (flows === null) return;
+    const state = this.flowState;
+    const held = state.length / FLOW_STATE_WORDS;
+    flows.forEachFlow((flowId) => {
+      for (let direction = 0; direction < 2; direction++) {
+        const index = flowId * 2 + direction;
+        const slot = index * FLOW_STATE_WORDS;
+        if (
+          index >= held ||
+          state[slot + SENDER_INDEX] !== device.tableId + 1 ||
+          state[slot + SENDER_SERIAL] !== device.serial
+        ) {
+          continue;
+        }
+        this.settleDirection(flowId, slot, 0, 0);
+        state[slot + SENDER_INDEX] = 0;
+        flows.setWatch(flowId, direction, Watch.Everything, 0);
+      }
+    });
   }
 
   /**
@@ -732,6 +808,11 @@ export class Inventory {
       sender.ips.add(senderIp);
       sender.isDirty = true;
     }
+    // A router's own address (a gateway relaying DHCP, say) reaches the
+    // mirror routed through another of its interfaces: it is the router's.
+    // Limitation: a router answering proxy ARP for remote hosts would be
+    // credited with their routed traffic.
+    this.rememberDirect(sender, addressKey);
   }
 
   /**
@@ -1041,8 +1122,7 @@ export class Inventory {
     this.routerIps.add(address);
     for (const device of this.devices.all()) {
       if (device.mac !== null && device.ips.has(address)) {
-        device.isRouter = true;
-        device.isDirty = true;
+        this.markRouter(device);
       }
     }
   }
@@ -1348,6 +1428,33 @@ function ipv6KeyWord(buf: Uint8Array, off: number): number {
 /** A 16-bit hash of an IPv4 address (a signed word), for `directFilter`. */
 function filterBit(address: number): number {
   return Math.imul(address, 0x9e3779b1) >>> 16;
+}
+
+/** An IPv6 frame from a link-local address (fe80::/10). */
+function isLinkLocalSource(packet: DecodedPacket, buf: Uint8Array): boolean {
+  const off = packet.srcAddrOff;
+  return (
+    packet.ipVersion === 6 &&
+    buf[off] === 0xfe &&
+    (buf[off + 1] & 0xc0) === 0x80
+  );
+}
+
+function isLinkLocalIpv6Text(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
+}
+
+function formatIpv4Word(word: number): string {
+  return `${word >>> 24}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`;
+}
+
+/** The signed word of a dotted-quad IPv4 address, or null for others. */
+function ipv4Word(address: string): number | null {
+  const parts = address.split('.');
+  if (parts.length !== 4) return null;
+  let word = 0;
+  for (const part of parts) word = (word << 8) | Number(part);
+  return word;
 }
 
 function isUnspecifiedIpv6(buf: Uint8Array, off: number): boolean {

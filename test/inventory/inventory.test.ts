@@ -7,6 +7,9 @@ import {
   ArpOp,
   arpPacket,
   concatBytes,
+  DhcpMessageType,
+  dhcpMessage,
+  dhcpOption,
   dnsName,
   EtherType,
   ethernetFrame,
@@ -30,7 +33,10 @@ import {
   type Device,
   type DeviceReport,
 } from '../../src/inventory/device.js';
-import { Inventory } from '../../src/inventory/inventory.js';
+import {
+  Inventory,
+  ROUTER_MIN_SOURCE_IPS,
+} from '../../src/inventory/inventory.js';
 import { PacketPipeline } from '../../src/pipeline.js';
 
 const SAMPLE = fileURLToPath(
@@ -711,3 +717,190 @@ t.test('the unspecified address is no one’s: not listed', async (t) => {
     'no device holds ::',
   );
 });
+
+t.test(
+  'a router keeps only its own addresses; what it forwarded is the hosts’',
+  async (t) => {
+    const gateway = '00:00:5e:00:01:1e';
+    const coreRouter = '00:00:5e:00:01:64';
+    const host = '02:00:00:00:30:50';
+    const udpFrom = (
+      src: string,
+      vid: number,
+      srcIp: string,
+      dstIp: string,
+      srcPort: number,
+    ) =>
+      ethernetFrame(
+        { dst: host, src, etherType: EtherType.Ipv4, tags: [{ vid }] },
+        ipv4Packet(
+          { src: srcIp, dst: dstIp, protocol: IpProto.Udp },
+          udpDatagram({ srcPort, dstPort: 514 }, textBytes('x')),
+        ),
+      );
+    // The forwarded sources that show each MAC to be a router.
+    const forwarded = (src: string, vid: number, net: string) =>
+      Array.from({ length: ROUTER_MIN_SOURCE_IPS + 1 }, (_, i) =>
+        udpFrom(src, vid, `${net}.${i + 1}`, '10.30.0.50', 40_000),
+      );
+    const frames = [
+      // The gateway shows its own address in ARP...
+      ethernetFrame(
+        {
+          dst: 'ff:ff:ff:ff:ff:ff',
+          src: gateway,
+          etherType: EtherType.Arp,
+          tags: [{ vid: 30 }],
+        },
+        arpPacket({
+          op: ArpOp.Reply,
+          senderMac: gateway,
+          senderIp: '10.30.0.1',
+          targetMac: host,
+          targetIp: '10.30.0.50',
+        }),
+      ),
+      // ...then forwards for nine hosts before it is known as a router.
+      ...forwarded(gateway, 30, '10.100.0'),
+      // A host it forwarded for before goes on sending.
+      ...Array.from({ length: 3 }, () =>
+        udpFrom(gateway, 30, '10.100.0.1', '10.30.0.50', 40_000),
+      ),
+      // The gateway's own traffic: from its address, and link-local.
+      udpFrom(gateway, 30, '10.30.0.1', '10.100.0.10', 67),
+      ethernetFrame(
+        {
+          dst: '33:33:00:00:00:01',
+          src: gateway,
+          etherType: EtherType.Ipv6,
+          tags: [{ vid: 30 }],
+        },
+        ipv6Packet(
+          { src: 'fe80::1', dst: 'ff02::1', nextHeader: IpProto.Udp },
+          udpDatagram({ srcPort: 521, dstPort: 521 }, textBytes('x')),
+        ),
+      ),
+      // Another VLAN's router, then a relay from the gateway's address
+      // through it (as a DHCP relay reaches a server on another VLAN).
+      ...forwarded(coreRouter, 100, '10.200.0'),
+      udpFrom(coreRouter, 100, '10.30.0.1', '10.100.0.10', 67),
+    ];
+    const path = join(t.testdir({}), 'router.pcap');
+    const writer = new PcapWriter(path, { linkType: LinkType.Ethernet });
+    frames.forEach((frame, i) => writer.writeFrame(frame, 1_700_000_000, i));
+    writer.close();
+
+    const { devices } = inventoryOf(path);
+    const byKey = (id: string) => devices.find((device) => device.id === id);
+    const gatewayDevice = byKey(`${gateway}@30`);
+    t.equal(gatewayDevice?.router, true);
+    t.same(gatewayDevice?.ips, ['10.30.0.1', 'fe80::1'], 'only its own');
+    t.equal(
+      gatewayDevice?.packets,
+      1 + ROUTER_MIN_SOURCE_IPS + 3,
+      'ARP, the frames before it was known, its own three',
+    );
+    t.same(byKey(`${coreRouter}@100`)?.ips, [], 'it claimed no address');
+    t.equal(byKey('10.30.0.1'), undefined, 'no routed twin of the gateway');
+    t.equal(byKey('fe80::1'), undefined, 'link-local is never routed');
+    t.equal(byKey('10.100.0.1')?.packets, 3, 'sent after the router was');
+    t.equal(byKey('10.100.0.9')?.packets, 1, 'the frame that showed it');
+    const total = devices.reduce((sum, device) => sum + device.packets, 0);
+    t.equal(total, frames.length, 'every frame counted once');
+  },
+);
+
+t.test(
+  'a relay’s gateway address goes to the gateway that claims it in ARP',
+  async (t) => {
+    const coreRouter = '00:00:5e:00:01:64';
+    const server = '02:00:00:00:64:0a';
+    const gateway = '00:00:5e:00:01:0a';
+    const relayed = () =>
+      ethernetFrame(
+        {
+          dst: server,
+          src: coreRouter,
+          etherType: EtherType.Ipv4,
+          tags: [{ vid: 100 }],
+        },
+        ipv4Packet(
+          { src: '10.10.10.1', dst: '10.100.0.10', protocol: IpProto.Udp },
+          udpDatagram(
+            { srcPort: 67, dstPort: 67 },
+            dhcpMessage({
+              op: 1,
+              xid: 7,
+              clientMac: '02:00:00:00:10:11',
+              giaddr: '10.10.10.1',
+              options: [
+                dhcpOption(53, Uint8Array.of(DhcpMessageType.Discover)),
+              ],
+            }),
+          ),
+        ),
+      );
+    const frames = [
+      // The relayed Discover first binds the gateway's address to the
+      // core router's MAC...
+      relayed(),
+      // ...whose Offer names it as the clients' router: the MAC holding it
+      // is a router, and may well own it.
+      ethernetFrame(
+        {
+          dst: coreRouter,
+          src: server,
+          etherType: EtherType.Ipv4,
+          tags: [{ vid: 100 }],
+        },
+        ipv4Packet(
+          { src: '10.100.0.10', dst: '10.10.10.1', protocol: IpProto.Udp },
+          udpDatagram(
+            { srcPort: 67, dstPort: 67 },
+            dhcpMessage({
+              op: 2,
+              xid: 7,
+              clientMac: '02:00:00:00:10:11',
+              yiaddr: '10.10.10.11',
+              giaddr: '10.10.10.1',
+              options: [
+                dhcpOption(53, Uint8Array.of(DhcpMessageType.Offer)),
+                dhcpOption(3, Uint8Array.of(10, 10, 10, 1)),
+                dhcpOption(54, Uint8Array.of(10, 100, 0, 10)),
+              ],
+            }),
+          ),
+        ),
+      ),
+      // The gateway on the clients' VLAN claims it in ARP: it is its own.
+      ethernetFrame(
+        {
+          dst: 'ff:ff:ff:ff:ff:ff',
+          src: gateway,
+          etherType: EtherType.Arp,
+          tags: [{ vid: 10 }],
+        },
+        arpPacket({
+          op: ArpOp.Request,
+          senderMac: gateway,
+          senderIp: '10.10.10.1',
+          targetMac: '00:00:00:00:00:00',
+          targetIp: '10.10.10.11',
+        }),
+      ),
+      relayed(),
+    ];
+    const path = join(t.testdir({}), 'relay.pcap');
+    const writer = new PcapWriter(path, { linkType: LinkType.Ethernet });
+    frames.forEach((frame, i) => writer.writeFrame(frame, 1_700_000_000, i));
+    writer.close();
+
+    const { devices } = inventoryOf(path);
+    const byKey = (id: string) => devices.find((device) => device.id === id);
+    t.equal(byKey(`${coreRouter}@100`)?.router, true);
+    t.same(byKey(`${coreRouter}@100`)?.ips, [], 'it only forwarded from it');
+    t.same(byKey(`${gateway}@10`)?.ips, ['10.10.10.1']);
+    t.equal(byKey(`${gateway}@10`)?.packets, 2, 'its ARP and the relay');
+    t.equal(byKey('10.10.10.1'), undefined, 'no routed twin');
+  },
+);
