@@ -5,17 +5,27 @@ export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-/** Left-aligned first column, right-aligned numbers, a rule under the head. */
-export function formatTable(head: string[], rows: string[][]): string {
+/**
+ * Aligned columns with a rule under the head: text to the left, numbers to
+ * the right. `numericColumns` says which are numbers; by default all but
+ * the first.
+ */
+export function formatTable(
+  head: string[],
+  rows: string[][],
+  numericColumns?: ReadonlySet<number>,
+): string {
   const widths = head.map((cell, column) =>
     Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
+  const isNumeric = (column: number): boolean =>
+    numericColumns === undefined ? column > 0 : numericColumns.has(column);
   const render = (row: string[]): string =>
     row
       .map((cell, column) =>
-        column === 0
-          ? cell.padEnd(widths[column])
-          : cell.padStart(widths[column]),
+        isNumeric(column)
+          ? cell.padStart(widths[column])
+          : cell.padEnd(widths[column]),
       )
       .join('  ')
       .trimEnd();

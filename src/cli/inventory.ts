@@ -124,8 +124,8 @@ export function renderInventory(
 ): string {
   const rows = devices.map((device) => [
     device.mac ?? '(routed)',
-    String(device.vlan),
-    device.ips.slice(0, 2).join(' ') + (device.ips.length > 2 ? ' …' : ''),
+    device.routed ? '-' : String(device.vlan),
+    tableAddresses(device.ips),
     truncate(device.vendor ?? (device.randomizedMac ? '(randomized)' : '-')),
     device.category,
     truncate([device.make, device.model].filter(Boolean).join(' ') || '-'),
@@ -135,6 +135,7 @@ export function renderInventory(
   const table = formatTable(
     ['mac', 'vlan', 'ips', 'vendor', 'category', 'make/model', 'conf', 'name'],
     rows,
+    NUMERIC_COLUMNS,
   );
   const evidence = devices
     .filter((device) => device.evidence.length > 0)
@@ -149,6 +150,20 @@ export function renderInventory(
     ...(evidence.length > 0 ? ['', 'evidence:', ...evidence] : []),
     '',
   ].join('\n');
+}
+
+/** The table's vlan and conf columns. */
+const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 6]);
+
+/**
+ * The first two addresses an engineer would look for: IPv4 before IPv6,
+ * link-local last (the JSON keeps the order they were seen in).
+ */
+function tableAddresses(ips: string[]): string {
+  const rank = (ip: string): number =>
+    !ip.includes(':') ? 0 : /^fe[89ab][0-9a-f]:/i.test(ip) ? 2 : 1;
+  const sorted = [...ips].sort((a, b) => rank(a) - rank(b));
+  return sorted.slice(0, 2).join(' ') + (sorted.length > 2 ? ' …' : '');
 }
 
 function truncate(text: string, maxChars = 28): string {
