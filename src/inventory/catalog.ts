@@ -29,6 +29,7 @@ export type Category = (typeof CATEGORIES)[number];
  * the device (see `DeviceFacts`); a rule matches when any value does.
  */
 export const FACT_FIELDS = [
+  'mac',
   'vendor',
   'hostname',
   'dhcp.vendorClass',

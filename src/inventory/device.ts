@@ -315,6 +315,7 @@ export class Device {
     const hl7 = [...this.hl7.values()];
     const optional = (value: string | null) => (value === null ? [] : [value]);
     return {
+      mac: optional(this.mac),
       vendor: optional(this.vendor),
       hostname: [...this.hostnames.values(), ...this.nbnsNames.values()],
       'dhcp.vendorClass': optional(this.dhcpVendorClass),

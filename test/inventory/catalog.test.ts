@@ -109,7 +109,7 @@ const matcherOf = (rule: CatalogRule): string =>
       : `prefix:${String(rule.prefix).toLowerCase()}`;
 
 t.test('catalog: the shipped file compiles', async (t) => {
-  t.equal(catalog.version, '2026.12.2');
+  t.equal(catalog.version, '2026.12.3');
   t.equal(raw.version, catalog.version);
   t.equal(catalog.entryCount, raw.entries.length);
   t.ok(catalog.entryCount >= 100, `${catalog.entryCount} entries`);
@@ -633,9 +633,23 @@ const EXAMPLES: Example[] = [
   },
   {
     name: 'VRRP virtual router MAC',
-    facts: { vendor: ['ICANN, IANA Department'] },
+    facts: { mac: ['00:00:5e:00:01:1e'], vendor: ['ICANN, IANA Department'] },
     category: 'network_infrastructure',
     make: null,
+    model: 'VRRP virtual router',
+  },
+  {
+    name: 'other IANA MACs are not routers (documentation range)',
+    facts: { mac: ['00:00:5e:00:53:01'], vendor: ['ICANN, IANA Department'] },
+    category: 'unknown',
+    make: null,
+  },
+  {
+    name: 'HSRP version 2 virtual router MAC',
+    facts: { mac: ['00:00:0c:9f:f0:0a'], vendor: ['Cisco Systems, Inc'] },
+    category: 'network_infrastructure',
+    make: 'Cisco',
+    model: 'HSRP virtual router',
   },
   {
     name: 'BACnet controller without a maker',
@@ -1263,9 +1277,9 @@ t.test('catalog: a broken file is a CatalogError naming it', async (t) => {
   t.ok((error as Error).message.startsWith(`${bad}: `), 'names the file');
   const badRule = join(dir, 'bad-rule.json');
   const broken = validCatalog();
-  rule0(broken).field = 'mac';
+  rule0(broken).field = 'macAddress';
   writeFileSync(badRule, JSON.stringify(broken));
   t.throws(() => loadCatalogFile(badRule), {
-    message: `${badRule}: entries[0].rules[0].field: unknown field "mac"`,
+    message: `${badRule}: entries[0].rules[0].field: unknown field "macAddress"`,
   });
 });
