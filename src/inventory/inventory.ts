@@ -65,6 +65,14 @@ export interface InventoryOptions {
 
 /** A MAC seen with more source IPs than this forwards for others. */
 export const ROUTER_MIN_SOURCE_IPS = 8;
+
+/**
+ * Flows a newly found router's flow directions may be looked through per
+ * second of packet time (a pass visits every flow held): a few routers at
+ * start cost one pass each, while traffic that makes many MACs look like
+ * routers cannot stall the sensor with passes over a million flows.
+ */
+const ROUTER_RESCAN_FLOWS_PER_SEC = 1_000_000;
 /** What the extractors still want from a flow direction. */
 const Inspection = {
   /** No payload seen yet, or a ClientHello is being gathered. */
@@ -174,6 +182,11 @@ export interface InventoryCounters {
    * directly seen addresses: each costs a repeat of work, not a result.
    */
   memoEvicted: number;
+  /**
+   * Routers found while the pass budget was spent: the flows they were
+   * credited with before stay theirs until those flows end.
+   */
+  routerRescansSkipped: number;
 }
 
 /**
@@ -202,6 +215,12 @@ export class Inventory {
   private settled = new Float64Array(0);
   /** Packet time at which every flow is next settled. */
   private nextSettleUs = 0;
+  /** Packet time of the frame being observed. */
+  private nowUs = 0;
+  /** Flows the next router passes may visit (`ROUTER_RESCAN_FLOWS_PER_SEC`). */
+  private rescanBudgetFlows = ROUTER_RESCAN_FLOWS_PER_SEC;
+  private rescanBudgetAtUs = 0;
+  private routerRescansSkipped = 0;
   /**
    * Devices seen directly (not through a router) by IPv4 address: key
    * (address, 0), values (table index, serial).
@@ -261,6 +280,7 @@ export class Inventory {
   ): void {
     const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
     const flows = this.flows;
+    this.nowUs = timeUs;
     if (flowId < 0 || flows === null) {
       // No flow counts this frame (ARP, other link-layer frames, later IP
       // fragments): it counts here.
@@ -566,6 +586,7 @@ export class Inventory {
         this.serverPorts.evicted +
         this.dnsQuestions.evicted +
         this.signatures.evicted,
+      routerRescansSkipped: this.routerRescansSkipped,
     };
   }
 
@@ -744,13 +765,32 @@ export class Inventory {
     this.forgetFlowsSentBy(device);
   }
 
+  /** Whether a pass over `flowsHeld` flows fits the budget; spends it. */
+  private spendRescanBudget(flowsHeld: number): boolean {
+    const elapsedUs = this.nowUs - this.rescanBudgetAtUs;
+    if (elapsedUs > 0) {
+      this.rescanBudgetFlows = Math.min(
+        ROUTER_RESCAN_FLOWS_PER_SEC,
+        this.rescanBudgetFlows +
+          (elapsedUs / 1e6) * ROUTER_RESCAN_FLOWS_PER_SEC,
+      );
+      this.rescanBudgetAtUs = this.nowUs;
+    }
+    if (flowsHeld > this.rescanBudgetFlows) {
+      this.routerRescansSkipped++;
+      return false;
+    }
+    this.rescanBudgetFlows -= flowsHeld;
+    return true;
+  }
+
   /**
    * Settle every flow direction `device` is remembered to have sent and
    * watch it again, so that its next packet finds its sender afresh.
    */
   private forgetFlowsSentBy(device: Device): void {
     const flows = this.flows;
-    if (flows === null) return;
+    if (flows === null || !this.spendRescanBudget(flows.size)) return;
     const state = this.flowState;
     const held = state.length / FLOW_STATE_WORDS;
     flows.forEachFlow((flowId) => {

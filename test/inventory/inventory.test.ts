@@ -904,3 +904,43 @@ t.test(
     t.equal(byKey('10.10.10.1'), undefined, 'no routed twin');
   },
 );
+
+t.test(
+  'many MACs turning out to be routers cost bounded work, lose no count',
+  async (t) => {
+    const host = '02:00:00:00:40:01';
+    const frames: Uint8Array[] = [];
+    const udp = (src: string, srcIp: string, dstIp: string, port: number) =>
+      ethernetFrame(
+        { dst: '02:00:00:00:40:02', src, etherType: EtherType.Ipv4 },
+        ipv4Packet(
+          { src: srcIp, dst: dstIp, protocol: IpProto.Udp },
+          udpDatagram({ srcPort: port, dstPort: 514 }, textBytes('x')),
+        ),
+      );
+    // 20,000 flows held: each router found means a pass over all of them.
+    for (let i = 0; i < 20_000; i++) {
+      frames.push(udp(host, '10.40.0.1', '10.41.0.1', 1024 + i));
+    }
+    // 200 MACs, each with more source addresses than a host has.
+    for (let mac = 0; mac < 200; mac++) {
+      const src = `02:00:00:01:${(mac >> 8).toString(16)}:${(mac & 0xff).toString(16)}`;
+      for (let i = 0; i <= ROUTER_MIN_SOURCE_IPS; i++) {
+        frames.push(udp(src, `10.42.${mac}.${i + 1}`, '10.41.0.1', 5000));
+      }
+    }
+    const path = join(t.testdir({}), 'routers.pcap');
+    const writer = new PcapWriter(path, { linkType: LinkType.Ethernet });
+    frames.forEach((frame) => writer.writeFrame(frame, 1_700_000_000, 0));
+    writer.close();
+
+    const { inventory, devices } = inventoryOf(path);
+    const routers = devices.filter((device) => device.router);
+    t.equal(routers.length, 200, 'every one found');
+    const skipped = inventory.counters().routerRescansSkipped;
+    // A second holds passes over 1,000,000 flows: 50 of these.
+    t.ok(skipped >= 150, `${skipped} passes skipped`);
+    const total = devices.reduce((sum, device) => sum + device.packets, 0);
+    t.equal(total, frames.length, 'every frame counted once');
+  },
+);
