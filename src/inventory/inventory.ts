@@ -741,8 +741,8 @@ export class Inventory {
   /**
    * From now on the hosts behind `device` are keyed by IP. The addresses
    * it was credited with until now were partly those of hosts it forwarded
-   * for: it keeps only those it showed as its own (an ARP claim, IPv6
-   * link-local, a DHCP router option no other MAC claimed), and the
+   * for: it keeps only those it showed as its own (an ARP claim, a
+   * link-local address, a DHCP router option no other MAC claimed), and the
    * others no longer lead routed traffic to it.
    */
   private markRouter(device: Device): void {
@@ -753,10 +753,10 @@ export class Inventory {
       const key = ipv4Word(address);
       const isDirect = key !== null && this.directDevice(key) === device;
       const isOwn =
-        key === null
-          ? isLinkLocalIpv6Text(address)
-          : this.arpClaims.has(device.serial, key) ||
-            (isDirect && this.routerIps.has(address));
+        isLinkLocalText(address) ||
+        (key !== null &&
+          (this.arpClaims.has(device.serial, key) ||
+            (isDirect && this.routerIps.has(address))));
       if (isOwn) continue;
       device.ips.delete(address);
       // Serial 0 is no device's: the entry now finds nothing.
@@ -1477,18 +1477,19 @@ function filterBit(address: number): number {
   return Math.imul(address, 0x9e3779b1) >>> 16;
 }
 
-/** An IPv6 frame from a link-local address (fe80::/10). */
+/**
+ * A frame from a link-local address (fe80::/10, 169.254/16), which no
+ * router forwards (RFC 4291 2.5.6, RFC 3927 2.7).
+ */
 function isLinkLocalSource(packet: DecodedPacket, buf: Uint8Array): boolean {
   const off = packet.srcAddrOff;
-  return (
-    packet.ipVersion === 6 &&
-    buf[off] === 0xfe &&
-    (buf[off + 1] & 0xc0) === 0x80
-  );
+  return packet.ipVersion === 6
+    ? buf[off] === 0xfe && (buf[off + 1] & 0xc0) === 0x80
+    : packet.ipVersion === 4 && buf[off] === 169 && buf[off + 1] === 254;
 }
 
-function isLinkLocalIpv6Text(address: string): boolean {
-  return /^fe[89ab][0-9a-f]:/i.test(address);
+function isLinkLocalText(address: string): boolean {
+  return /^(fe[89ab][0-9a-f]:|169\.254\.)/i.test(address);
 }
 
 function formatIpv4Word(word: number): string {

@@ -768,6 +768,7 @@ t.test(
       ),
       // The gateway's own traffic: from its address, and link-local.
       udpFrom(gateway, 30, '10.30.0.1', '10.100.0.10', 67),
+      udpFrom(gateway, 30, '169.254.7.7', '10.30.0.50', 520),
       ethernetFrame(
         {
           dst: '33:33:00:00:00:01',
@@ -794,15 +795,20 @@ t.test(
     const byKey = (id: string) => devices.find((device) => device.id === id);
     const gatewayDevice = byKey(`${gateway}@30`);
     t.equal(gatewayDevice?.router, true);
-    t.same(gatewayDevice?.ips, ['10.30.0.1', 'fe80::1'], 'only its own');
+    t.same(
+      gatewayDevice?.ips,
+      ['10.30.0.1', '169.254.7.7', 'fe80::1'],
+      'only its own',
+    );
     t.equal(
       gatewayDevice?.packets,
-      1 + ROUTER_MIN_SOURCE_IPS + 3,
-      'ARP, the frames before it was known, its own three',
+      1 + ROUTER_MIN_SOURCE_IPS + 4,
+      'ARP, the frames before it was known, its own four',
     );
     t.same(byKey(`${coreRouter}@100`)?.ips, [], 'it claimed no address');
     t.equal(byKey('10.30.0.1'), undefined, 'no routed twin of the gateway');
     t.equal(byKey('fe80::1'), undefined, 'link-local is never routed');
+    t.equal(byKey('169.254.7.7'), undefined, 'IPv4 link-local neither');
     t.equal(byKey('10.100.0.1')?.packets, 3, 'sent after the router was');
     t.equal(byKey('10.100.0.9')?.packets, 1, 'the frame that showed it');
     const total = devices.reduce((sum, device) => sum + device.packets, 0);
