@@ -55,7 +55,10 @@ export interface AgentOptions {
 /** What a finished run did, for the command line's last words. */
 export interface AgentSummary {
   frames: number;
+  /** Devices that sent something: those the inventory reports. */
   devices: number;
+  /** Devices in the table, receivers seen only as destinations included. */
+  devicesHeld: number;
   intervals: number;
   publishedMessages: number;
   /** Messages still in the outbox (the broker did not take them in time). */
@@ -314,7 +317,8 @@ export class Agent {
     await this.outbox?.close();
     return {
       frames: this.pipeline.frames,
-      devices: this.inventory.devices.size,
+      devices: this.inventory.reportedDevices(),
+      devicesHeld: this.inventory.devices.size,
       intervals: this.stream.summarizer.intervalsClosed,
       publishedMessages: publisher?.counters.publishedMessages ?? 0,
       outboxRecords,

@@ -565,9 +565,15 @@ export class Inventory {
     this.settleAll();
     return this.devices
       .all()
-      .filter((device) => device.packets > 0)
+      .filter(isReported)
       .sort((a, b) => b.packets - a.packets)
       .map((device) => device.toReport(this.catalog));
+  }
+
+  /** How many devices `report()` would list. */
+  reportedDevices(): number {
+    this.settleAll();
+    return this.devices.all().filter(isReported).length;
   }
 
   counters(): InventoryCounters {
@@ -1475,6 +1481,15 @@ function ipv6KeyWord(buf: Uint8Array, off: number): number {
 /** A 16-bit hash of an IPv4 address (a signed word), for `directFilter`. */
 function filterBit(address: number): number {
   return Math.imul(address, 0x9e3779b1) >>> 16;
+}
+
+/**
+ * A device is reported once it sent something: one seen only as a
+ * destination (a DHCP client named by a relay, a hint's receiver) may
+ * never show itself on the mirror.
+ */
+function isReported(device: Device): boolean {
+  return device.packets > 0;
 }
 
 /**
