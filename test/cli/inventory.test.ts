@@ -1,20 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 import type { DeviceReport } from '../../src/inventory/device.js';
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const SAMPLE = join(REPO, 'test/fixtures/generated/hospital-sample.pcap');
-
-/** Run the built CLI, as `npx spansight` would. */
-function spansight(...args: string[]) {
-  const result = spawnSync('node', [join(REPO, 'bin/spansight.js'), ...args], {
-    encoding: 'utf8',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { SAMPLE, spansight } from '../support/cli.js';
 
 const json = spansight('inventory', SAMPLE, '--json');
 const devices = (JSON.parse(json.stdout) as { devices: DeviceReport[] })

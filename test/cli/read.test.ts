@@ -1,19 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const SAMPLE = join(REPO, 'test/fixtures/generated/hospital-sample.pcap');
-
-/** Run the built CLI, as `npx spansight` would. */
-function spansight(...args: string[]) {
-  const result = spawnSync('node', [join(REPO, 'bin/spansight.js'), ...args], {
-    encoding: 'utf8',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { SAMPLE, spansight } from '../support/cli.js';
 
 t.test('--json prints exactly one object with the contract keys', async (t) => {
   const { code, stdout } = spansight('read', SAMPLE, '--json');

@@ -10,6 +10,7 @@ import {
   DhcpMessageType,
   dhcpMessage,
   dhcpOption,
+  type DhcpSpec,
   dnsName,
   EtherType,
   ethernetFrame,
@@ -822,62 +823,47 @@ t.test(
     const coreRouter = '00:00:5e:00:01:64';
     const server = '02:00:00:00:64:0a';
     const gateway = '00:00:5e:00:01:0a';
-    const relayed = () =>
+    const onServerVlan = (
+      src: string,
+      dst: string,
+      srcIp: string,
+      dstIp: string,
+      dhcp: DhcpSpec,
+    ) =>
       ethernetFrame(
-        {
-          dst: server,
-          src: coreRouter,
-          etherType: EtherType.Ipv4,
-          tags: [{ vid: 100 }],
-        },
+        { dst, src, etherType: EtherType.Ipv4, tags: [{ vid: 100 }] },
         ipv4Packet(
-          { src: '10.10.10.1', dst: '10.100.0.10', protocol: IpProto.Udp },
-          udpDatagram(
-            { srcPort: 67, dstPort: 67 },
-            dhcpMessage({
-              op: 1,
-              xid: 7,
-              clientMac: '02:00:00:00:10:11',
-              giaddr: '10.10.10.1',
-              options: [
-                dhcpOption(53, Uint8Array.of(DhcpMessageType.Discover)),
-              ],
-            }),
-          ),
+          { src: srcIp, dst: dstIp, protocol: IpProto.Udp },
+          udpDatagram({ srcPort: 67, dstPort: 67 }, dhcpMessage(dhcp)),
         ),
       );
+    const client = '02:00:00:00:10:11';
+    const relayed = () =>
+      onServerVlan(coreRouter, server, '10.10.10.1', '10.100.0.10', {
+        op: 1,
+        xid: 7,
+        clientMac: client,
+        giaddr: '10.10.10.1',
+        options: [dhcpOption(53, Uint8Array.of(DhcpMessageType.Discover))],
+      });
     const frames = [
       // The relayed Discover first binds the gateway's address to the
       // core router's MAC...
       relayed(),
       // ...whose Offer names it as the clients' router: the MAC holding it
       // is a router, and may well own it.
-      ethernetFrame(
-        {
-          dst: coreRouter,
-          src: server,
-          etherType: EtherType.Ipv4,
-          tags: [{ vid: 100 }],
-        },
-        ipv4Packet(
-          { src: '10.100.0.10', dst: '10.10.10.1', protocol: IpProto.Udp },
-          udpDatagram(
-            { srcPort: 67, dstPort: 67 },
-            dhcpMessage({
-              op: 2,
-              xid: 7,
-              clientMac: '02:00:00:00:10:11',
-              yiaddr: '10.10.10.11',
-              giaddr: '10.10.10.1',
-              options: [
-                dhcpOption(53, Uint8Array.of(DhcpMessageType.Offer)),
-                dhcpOption(3, Uint8Array.of(10, 10, 10, 1)),
-                dhcpOption(54, Uint8Array.of(10, 100, 0, 10)),
-              ],
-            }),
-          ),
-        ),
-      ),
+      onServerVlan(server, coreRouter, '10.100.0.10', '10.10.10.1', {
+        op: 2,
+        xid: 7,
+        clientMac: client,
+        yiaddr: '10.10.10.11',
+        giaddr: '10.10.10.1',
+        options: [
+          dhcpOption(53, Uint8Array.of(DhcpMessageType.Offer)),
+          dhcpOption(3, Uint8Array.of(10, 10, 10, 1)),
+          dhcpOption(54, Uint8Array.of(10, 100, 0, 10)),
+        ],
+      }),
       // The gateway on the clients' VLAN claims it in ARP: it is its own.
       ethernetFrame(
         {
