@@ -130,7 +130,7 @@ export function renderInventory(
     device.category,
     truncate([device.make, device.model].filter(Boolean).join(' ') || '-'),
     device.confidence.toFixed(2),
-    truncate(device.hostnames[0] ?? '-'),
+    truncate(displayName(device)),
   ]);
   const table = formatTable(
     ['mac', 'vlan', 'ips', 'vendor', 'category', 'make/model', 'conf', 'name'],
@@ -150,6 +150,23 @@ export function renderInventory(
     ...(evidence.length > 0 ? ['', 'evidence:', ...evidence] : []),
     '',
   ].join('\n');
+}
+
+/**
+ * What the device calls itself: a host name, else its own DICOM AE title
+ * (the calling AE of an association it asked for, the called AE of one it
+ * accepted), else the sending application of its HL7 messages.
+ */
+function displayName(device: DeviceReport): string {
+  const hostname = device.hostnames[0];
+  if (hostname !== undefined) return hostname;
+  const dicom = device.dicom[0];
+  if (dicom !== undefined) {
+    const ae = dicom.role === 'scu' ? dicom.callingAe : dicom.calledAe;
+    if (ae !== '') return `${ae} (AE)`;
+  }
+  const hl7 = device.hl7[0]?.sendingApplication ?? '';
+  return hl7 !== '' ? `${hl7} (HL7)` : '-';
 }
 
 /** The table's vlan and conf columns. */

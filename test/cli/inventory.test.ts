@@ -68,3 +68,15 @@ t.test('addresses: IPv4 first, link-local last; routed: no VLAN', async (t) => {
   t.equal(cell(rows[routed], 'vlan'), '-');
   t.equal(cell(rows[routed], 'mac'), '(routed)');
 });
+
+t.test(
+  'a device without a host name goes by its AE title or HL7 application',
+  async (t) => {
+    const nameOf = (id: string) =>
+      cell(rows[devices.findIndex((device) => device.id === id)], 'name');
+    t.equal(nameOf('44:4b:5d:53:00:31@20'), 'SYNTH-CT-01 (AE)', 'requestor');
+    t.equal(nameOf('10.10.100.30'), 'SYNTH-PACS (AE)', 'acceptor');
+    t.equal(nameOf('10.10.100.20'), 'SYNTH-HL7-ENGINE (HL7)');
+    t.equal(nameOf('00:09:5c:53:00:11@10'), 'SYNTH-MON-01', 'host name first');
+  },
+);
