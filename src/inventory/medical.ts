@@ -137,11 +137,27 @@ export function synShapeKey(packet: DecodedPacket): number {
 
 /** Apply a vendor hint (IntelliVue, CARESCAPE, POCT1-A) to a device. */
 export function applyMedicalHint(device: Device, hint: MedicalHint): void {
-  const label = hint.product ? `${hint.vendor} ${hint.product}` : hint.vendor;
-  if (!device.medicalHints.add(label)) return;
+  if (!device.medicalHints.add(medicalHintLabel(hint))) return;
   device.hintVendors.add(hint.vendor);
   if (hint.product) device.hintProducts.add(hint.product);
   device.isDirty = true;
+}
+
+/**
+ * Maker and product, with what else the hint tells an engineer: where a
+ * CARESCAPE central station stands, which port an IntelliVue monitor
+ * offers its data on, a POCT1-A device's own id.
+ */
+export function medicalHintLabel(hint: MedicalHint): string {
+  const name = hint.product ? `${hint.vendor} ${hint.product}` : hint.vendor;
+  const details: string[] = [];
+  if (hint.careUnit) details.push(`unit ${hint.careUnit}`);
+  if (hint.room) details.push(`room ${hint.room}`);
+  if (hint.dataExportPort) {
+    details.push(`data export on UDP ${hint.dataExportPort}`);
+  }
+  if (hint.deviceId) details.push(`device ${hint.deviceId}`);
+  return details.length === 0 ? name : `${name} (${details.join(', ')})`;
 }
 
 /**

@@ -145,8 +145,10 @@ t.test('a two-minute ward capture holds the configured ward', async (t) => {
   }
   const geCentral = found.find((f) => f.host.name === 'SYNTH-GE-CENTRAL');
   t.ok(
-    geCentral?.device?.medicalHints.some((hint) => hint.includes('CARESCAPE')),
-    'the GE central station is seen by its time sync broadcast',
+    geCentral?.device?.medicalHints.includes(
+      'GE HealthCare CARESCAPE Network central station (unit ICU2, room CS1)',
+    ),
+    'the GE central station is seen by its time sync broadcast, located',
   );
 
   // Same seed, same bytes.
