@@ -3,6 +3,8 @@
  * change them. Every check returns a problem sentence or null.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+
+import { DEFAULT_SITE_NETWORKS } from '../flows/internal-networks.js';
 import { closestMatch } from './config-error.js';
 
 /** Log levels, most severe first (pino's names). */
@@ -63,7 +65,10 @@ export interface InventoryConfig {
   maxDevices: number;
   /** Absolute path of a catalog replacing the shipped one, or null. */
   catalogFile: string | null;
-  /** CIDR prefixes, e.g. `10.0.0.0/8`, `fc00::/7`. */
+  /**
+   * The site's own CIDR prefixes, e.g. `10.0.0.0/8`, `fc00::/7`; link-local,
+   * multicast and broadcast addresses are internal whatever this says.
+   */
   internalNetworks: string[];
 }
 
@@ -243,12 +248,7 @@ export function defaultSections(hostname: string): ConfigSections {
     inventory: {
       maxDevices: 16384,
       catalogFile: null,
-      internalNetworks: [
-        '10.0.0.0/8',
-        '172.16.0.0/12',
-        '192.168.0.0/16',
-        'fc00::/7',
-      ],
+      internalNetworks: [...DEFAULT_SITE_NETWORKS],
     },
     publish: {
       broker: null,

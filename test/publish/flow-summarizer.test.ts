@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 import {
@@ -7,7 +8,9 @@ import {
   ipv4Packet,
   udpDatagram,
 } from '../../scripts/lib/frame-builder.js';
+import { readCaptureFile } from '../../src/capture/capture-file.js';
 import { LinkType } from '../../src/capture/link-type.js';
+import { defaultSections } from '../../src/control/config-schema.js';
 import { InternalNetworks } from '../../src/flows/internal-networks.js';
 import { Inventory } from '../../src/inventory/inventory.js';
 import { PacketPipeline } from '../../src/pipeline.js';
@@ -30,7 +33,9 @@ interface Harness {
   intervals: DeviceFlowSummary[][];
 }
 
-function makeHarness(options: { maxPeersPerDevice?: number } = {}): Harness {
+function makeHarness(
+  options: { maxPeersPerDevice?: number; siteNetworks?: string[] } = {},
+): Harness {
   const inventory = new Inventory();
   const intervals: DeviceFlowSummary[][] = [];
   let summarizer: FlowSummarizer | undefined;
@@ -50,7 +55,7 @@ function makeHarness(options: { maxPeersPerDevice?: number } = {}): Harness {
     flows: pipeline.flows,
     senderOf: (flowId, direction) => inventory.flowSender(flowId, direction),
     onInterval: (summaries) => intervals.push(summaries),
-    internalNetworks: new InternalNetworks(),
+    internalNetworks: new InternalNetworks(options.siteNetworks),
     maxPeersPerDevice: options.maxPeersPerDevice,
   });
   return { pipeline, summarizer, intervals };
@@ -230,3 +235,57 @@ t.test('flow summaries: a quiet capture emits nothing', (t) => {
   t.same(harness.intervals, []);
   t.end();
 });
+
+t.test('link-local, multicast and broadcast are never external', (t) => {
+  const networks = new InternalNetworks(['10.0.0.0/8']);
+  for (const address of [
+    '224.0.0.251',
+    '239.255.255.250',
+    '255.255.255.255',
+    '169.254.7.7',
+    '0.0.0.0',
+    'ff02::fb',
+    'fe80::1',
+    '::',
+  ]) {
+    t.ok(networks.contains(address), `${address} stays on the site`);
+  }
+  t.ok(networks.contains('10.2.3.4'), 'the site range');
+  t.notOk(networks.contains('192.168.1.1'), 'not a range of this site');
+  t.notOk(networks.contains('203.0.113.7'));
+  t.end();
+});
+
+t.test(
+  'the sample with the default configuration: only public peers are external',
+  (t) => {
+    const harness = makeHarness({
+      siteNetworks: defaultSections('test').inventory.internalNetworks,
+    });
+    readCaptureFile(
+      fileURLToPath(
+        new URL('../fixtures/generated/hospital-sample.pcap', import.meta.url),
+      ),
+      harness.pipeline,
+    );
+    harness.pipeline.flows.flush();
+    harness.summarizer.flush(harness.pipeline.lastTimeUs + MINUTE_US);
+    const peers = harness.intervals.flat().flatMap((summary) => summary.peers);
+    const external = new Set(
+      peers.filter((row) => row.isExternal).map((row) => row.peerAddress),
+    );
+    t.ok(
+      peers.some((row) => row.peerAddress === '224.0.0.251' && !row.isExternal),
+      'mDNS multicast is internal',
+    );
+    t.same(
+      [...external].filter(
+        (address) => !/^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(address),
+      ),
+      [],
+      'every external peer is a public (documentation) address',
+    );
+    t.ok(external.size > 0, `${[...external].join(', ')} external`);
+    t.end();
+  },
+);
