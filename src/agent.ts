@@ -300,6 +300,9 @@ export class Agent {
     await this.stream.publishing;
 
     const publisher = this.publisher;
+    // The stop's own records are queued: a broker back after an outage
+    // may otherwise not be retried for seconds yet.
+    this.session?.retryNow();
     const isDrained =
       publisher === null
         ? true

@@ -400,6 +400,16 @@ export class MqttSession extends EventEmitter<MqttSessionEvents> {
   }
 
   /**
+   * Connect now if a retry is waiting out its back-off: a sensor that is
+   * stopping with records to deliver has seconds left, not a whole delay.
+   */
+  retryNow(): void {
+    if (this.state !== 'waiting') return;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.connectAttempt();
+  }
+
+  /**
    * Wait up to `flushMs` for in-flight PUBACKs, send DISCONNECT (normal: the
    * broker discards the will), and stop reconnecting. Publishes still in
    * flight afterwards reject with `E_MQTT_CLOSED`.

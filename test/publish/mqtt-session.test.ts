@@ -472,6 +472,34 @@ t.test(
 );
 
 t.test(
+  'mqtt-session: retryNow cuts a back-off short (a stopping sensor)',
+  async (t) => {
+    const broker = await startMosquitto({ teardown: teardownOf(t) });
+    // Every delay a whole minute: only retryNow can reconnect in time.
+    const session = newSession(t, {
+      url: broker.url,
+      clientId: 'sensor-stopping',
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      random: () => 0.999,
+    });
+    session.start();
+    await session.waitConnected(WAIT_MS);
+    const disconnected = once(session, 'disconnected');
+    await broker.stop();
+    await disconnected;
+    await broker.restart();
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(session.isConnected(), false, 'still waiting out its back-off');
+    const startedMs = Date.now();
+    session.retryNow();
+    await session.waitConnected(WAIT_MS);
+    t.ok(Date.now() - startedMs < WAIT_MS, 'connected at once');
+    session.retryNow();
+    t.equal(session.isConnected(), true, 'a no-op when connected');
+  },
+);
+
+t.test(
   'mqtt-session: mutual TLS with pinned CA and client certificate',
   async (t) => {
     const broker = await startMosquitto({
