@@ -176,7 +176,7 @@ const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 6]);
  * The first two addresses an engineer would look for: IPv4 before IPv6,
  * link-local last (the JSON keeps the order they were seen in).
  */
-function tableAddresses(ips: string[]): string {
+export function tableAddresses(ips: string[]): string {
   const rank = (ip: string): number =>
     !ip.includes(':') ? 0 : /^fe[89ab][0-9a-f]:/i.test(ip) ? 2 : 1;
   const sorted = [...ips].sort((a, b) => rank(a) - rank(b));

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
+import { CATEGORIES } from '../inventory/catalog.js';
 import type { DeviceReport } from '../inventory/device.js';
 import {
   decodeMessage,
@@ -16,6 +17,10 @@ import { MqttSession, MqttSessionError } from '../publish/mqtt-session.js';
 import { SequenceTracker } from '../publish/sequence-tracker.js';
 import { createLogger } from '../telemetry/log.js';
 import { formatCount } from './format.js';
+import { tableAddresses } from './inventory.js';
+
+/** The longest category id, so that the makes after it line up. */
+const CATEGORY_CHARS = Math.max(...CATEGORIES.map((id) => id.length));
 
 const HELP = `usage: spansight watch --broker URL [options]
 
@@ -208,9 +213,9 @@ export function describeMessage(received: ReceivedMessage): string {
           : '';
       const lines = message.devices.map(
         (d) =>
-          `  ${d.id.padEnd(24)} ${d.category.padEnd(22)} ` +
+          `  ${d.id.padEnd(24)} ${d.category.padEnd(CATEGORY_CHARS)} ` +
           `${[d.make, d.model].filter(Boolean).join(' ') || '-'} ` +
-          `(${d.confidence.toFixed(2)}) ${d.ips.slice(0, 2).join(' ')}`,
+          `(${d.confidence.toFixed(2)}) ${tableAddresses(d.ips)}`,
       );
       return [
         `${head} ${message.kind}${part}: ${message.devices.length} devices`,
