@@ -199,9 +199,11 @@ export function describeMessage(received: ReceivedMessage): string {
   switch (message.topic) {
     case 'status': {
       const s = message.status;
+      // Held, not listed: the table also holds devices seen only as
+      // destinations, which device records leave out.
       return (
         `${head} ${s.state} frames=${formatCount(s.frames)} ` +
-        `devices=${formatCount(s.devicesHeld)} ` +
+        `devicesHeld=${formatCount(s.devicesHeld)} ` +
         `drops=${formatCount(s.kernelDroppedFrames)} ` +
         `outbox=${formatCount(s.outboxRecords)} feed=${s.feedState}`
       );
