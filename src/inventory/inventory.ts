@@ -168,6 +168,9 @@ const EXTRACTOR_NAMES = [
 ];
 
 const NA_ICMP_TYPE = 136;
+/** Router solicitation to redirect: the neighbour discovery messages. */
+const ND_FIRST_ICMP_TYPE = 133;
+const ND_LAST_ICMP_TYPE = 137;
 const CDP_MAC = [0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc];
 const ETHERTYPE_LLDP = 0x88cc;
 
@@ -629,11 +632,11 @@ export class Inventory {
     const device = this.devices.byMac(buf, macOff, vlan, timeUs);
     if (!hasIp) return device;
 
-    // A link-local source is never forwarded: the router sent it itself.
-    if (!device.isRouter || isLinkLocalSource(packet, buf)) {
+    // What no router forwards, the router sent itself.
+    if (!device.isRouter || isLinkScoped(packet, buf)) {
       this.bindAddress(device, packet, buf);
       // This frame's address may be what shows the device to be a router.
-      if (!device.isRouter || isLinkLocalSource(packet, buf)) return device;
+      if (!device.isRouter || isLinkScoped(packet, buf)) return device;
     }
     return this.hostByIp(packet, buf, timeUs);
   }
@@ -747,8 +750,9 @@ export class Inventory {
   /**
    * From now on the hosts behind `device` are keyed by IP. The addresses
    * it was credited with until now were partly those of hosts it forwarded
-   * for: it keeps only those it showed as its own (an ARP claim, a
-   * link-local address, a DHCP router option no other MAC claimed), and the
+   * for: it keeps only those it showed as its own (claimed in ARP or
+   * neighbour discovery, link-local, a DHCP router option no other MAC
+   * claimed), and the
    * others no longer lead routed traffic to it.
    */
   private markRouter(device: Device): void {
@@ -760,6 +764,7 @@ export class Inventory {
       const isDirect = key !== null && this.directDevice(key) === device;
       const isOwn =
         isLinkLocalText(address) ||
+        this.ipOwners.peek(`${device.vlan}/${address}`) === device ||
         (key !== null &&
           (this.arpClaims.has(device.serial, key) ||
             (isDirect && this.routerIps.has(address))));
@@ -1493,14 +1498,20 @@ function isReported(device: Device): boolean {
 }
 
 /**
- * A frame from a link-local address (fe80::/10, 169.254/16), which no
- * router forwards (RFC 4291 2.5.6, RFC 3927 2.7).
+ * A frame no router forwards: from a link-local address (fe80::/10,
+ * 169.254/16: RFC 4291 2.5.6, RFC 3927 2.7), or IPv6 neighbour discovery
+ * (RFC 4861: hop limit 255), whatever its source address.
  */
-function isLinkLocalSource(packet: DecodedPacket, buf: Uint8Array): boolean {
+function isLinkScoped(packet: DecodedPacket, buf: Uint8Array): boolean {
   const off = packet.srcAddrOff;
-  return packet.ipVersion === 6
-    ? buf[off] === 0xfe && (buf[off + 1] & 0xc0) === 0x80
-    : packet.ipVersion === 4 && buf[off] === 169 && buf[off + 1] === 254;
+  if (packet.ipVersion === 4) return buf[off] === 169 && buf[off + 1] === 254;
+  return (
+    packet.ipVersion === 6 &&
+    ((buf[off] === 0xfe && (buf[off + 1] & 0xc0) === 0x80) ||
+      ((packet.layers & Layer.Icmpv6) !== 0 &&
+        packet.icmpType >= ND_FIRST_ICMP_TYPE &&
+        packet.icmpType <= ND_LAST_ICMP_TYPE))
+  );
 }
 
 function isLinkLocalText(address: string): boolean {

@@ -770,6 +770,23 @@ t.test(
       // The gateway's own traffic: from its address, and link-local.
       udpFrom(gateway, 30, '10.30.0.1', '10.100.0.10', 67),
       udpFrom(gateway, 30, '169.254.7.7', '10.30.0.50', 520),
+      // Neighbour discovery is never forwarded, whatever its source.
+      ethernetFrame(
+        {
+          dst: '33:33:00:00:00:01',
+          src: gateway,
+          etherType: EtherType.Ipv6,
+          tags: [{ vid: 30 }],
+        },
+        ipv6Packet(
+          { src: 'fd00:30::1', dst: 'ff02::1', nextHeader: 58, hopLimit: 255 },
+          icmpv6NeighbourAdvertisement({
+            target: 'fd00:30::1',
+            isOverride: true,
+            targetLinkAddr: gateway,
+          }),
+        ),
+      ),
       ethernetFrame(
         {
           dst: '33:33:00:00:00:01',
@@ -798,14 +815,15 @@ t.test(
     t.equal(gatewayDevice?.router, true);
     t.same(
       gatewayDevice?.ips,
-      ['10.30.0.1', '169.254.7.7', 'fe80::1'],
+      ['10.30.0.1', '169.254.7.7', 'fd00:30::1', 'fe80::1'],
       'only its own',
     );
     t.equal(
       gatewayDevice?.packets,
-      1 + ROUTER_MIN_SOURCE_IPS + 4,
-      'ARP, the frames before it was known, its own four',
+      1 + ROUTER_MIN_SOURCE_IPS + 5,
+      'ARP, the frames before it was known, its own five',
     );
+    t.equal(byKey('fd00:30::1'), undefined, 'its advertisement is its own');
     t.same(byKey(`${coreRouter}@100`)?.ips, [], 'it claimed no address');
     t.equal(byKey('10.30.0.1'), undefined, 'no routed twin of the gateway');
     t.equal(byKey('fe80::1'), undefined, 'link-local is never routed');
