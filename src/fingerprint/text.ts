@@ -117,6 +117,23 @@ export function formatIpv4(buf: Uint8Array, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
+/** The signed 32-bit word of a dotted-quad IPv4 text, or null for others. */
+export function parseIpv4Word(address: string): number | null {
+  const parts = address.split('.');
+  if (parts.length !== 4) return null;
+  let word = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return null;
+    word = (word << 8) | Number(part);
+  }
+  return word;
+}
+
+/** Whether address text is link-local: fe80::/10 or 169.254/16. */
+export function isLinkLocalText(address: string): boolean {
+  return /^(fe[89ab][0-9a-f]:|169\.254\.)/i.test(address);
+}
+
 /**
  * A 16-byte IPv6 address at `off` in the RFC 5952 text form: lower case,
  * no leading zeros, the longest run of two or more zero groups (the first

@@ -26,7 +26,13 @@ import {
   StreamPrefixStatus,
   StreamPrefixTable,
 } from '../fingerprint/stream-prefix.js';
-import { formatIpv4, formatIpv6, parseMac } from '../fingerprint/text.js';
+import {
+  formatIpv4,
+  formatIpv6,
+  isLinkLocalText,
+  parseIpv4Word,
+  parseMac,
+} from '../fingerprint/text.js';
 import {
   QUIC_MIN_INITIAL_DATAGRAM_BYTES,
   QuicInitialStatus,
@@ -218,8 +224,6 @@ export class Inventory {
   private settled = new Float64Array(0);
   /** Packet time at which every flow is next settled. */
   private nextSettleUs = 0;
-  /** Packet time of the frame being observed. */
-  private nowUs = 0;
   /** Flows the next router passes may visit (`ROUTER_RESCAN_FLOWS_PER_SEC`). */
   private rescanBudgetFlows = ROUTER_RESCAN_FLOWS_PER_SEC;
   private rescanBudgetAtUs = 0;
@@ -283,7 +287,6 @@ export class Inventory {
   ): void {
     const vlan = packet.vlanCount > 0 ? packet.vlanIds[0] : 0;
     const flows = this.flows;
-    this.nowUs = timeUs;
     if (flowId < 0 || flows === null) {
       // No flow counts this frame (ARP, other link-layer frames, later IP
       // fragments): it counts here.
@@ -634,7 +637,7 @@ export class Inventory {
 
     // What no router forwards, the router sent itself.
     if (!device.isRouter || isLinkScoped(packet, buf)) {
-      this.bindAddress(device, packet, buf);
+      this.bindAddress(device, packet, buf, timeUs);
       // This frame's address may be what shows the device to be a router.
       if (!device.isRouter || isLinkScoped(packet, buf)) return device;
     }
@@ -684,7 +687,12 @@ export class Inventory {
    * the last address costs a string; a MAC with many source addresses, or
    * holding a router address from DHCP, is a router.
    */
-  private bindAddress(device: Device, packet: DecodedPacket, buf: Uint8Array) {
+  private bindAddress(
+    device: Device,
+    packet: DecodedPacket,
+    buf: Uint8Array,
+    timeUs: number,
+  ) {
     const off = packet.srcAddrOff;
     const isV4 = packet.ipVersion === 4;
     // Two remembered keys per family: a host often alternates two addresses
@@ -716,30 +724,30 @@ export class Inventory {
     const address = isV4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
     if (device.ips.has(address)) return;
     device.ips.add(address);
-    if (isV4) this.rememberDirect(device, device.lastIpv4Key);
+    if (isV4) this.rememberDirect(device, device.lastIpv4Key, address);
     device.distinctAddresses++;
     device.isDirty = true;
     if (
       (isV4 && device.distinctAddresses > ROUTER_MIN_SOURCE_IPS) ||
       this.routerIps.has(address)
     ) {
-      this.markRouter(device);
+      this.markRouter(device, timeUs);
     }
   }
 
   /**
-   * `device` was seen directly with the IPv4 address `key` (signed). A
-   * router that held it without claiming it had forwarded from it.
+   * `device` was seen directly with the IPv4 `address` (`key`: its signed
+   * word). A router that held it without claiming it had forwarded from it.
    */
-  private rememberDirect(device: Device, key: number): void {
+  private rememberDirect(device: Device, key: number, address: string): void {
     const holder = this.directDevice(key);
     if (
       holder !== null &&
       holder !== device &&
       holder.isRouter &&
-      !this.arpClaims.has(holder.serial, key)
+      !this.hasClaimed(holder, address)
     ) {
-      holder.ips.delete(formatIpv4Word(key));
+      holder.ips.delete(address);
       holder.isDirty = true;
     }
     const bit = filterBit(key);
@@ -752,40 +760,45 @@ export class Inventory {
    * it was credited with until now were partly those of hosts it forwarded
    * for: it keeps only those it showed as its own (claimed in ARP or
    * neighbour discovery, link-local, a DHCP router option no other MAC
-   * claimed), and the
-   * others no longer lead routed traffic to it.
+   * claimed), and the others no longer lead routed traffic to it.
    */
-  private markRouter(device: Device): void {
+  private markRouter(device: Device, timeUs: number): void {
     if (device.isRouter) return;
     device.isRouter = true;
     device.isDirty = true;
     for (const address of device.ips.values()) {
-      const key = ipv4Word(address);
+      const key = parseIpv4Word(address);
       const isDirect = key !== null && this.directDevice(key) === device;
       const isOwn =
         isLinkLocalText(address) ||
-        this.ipOwners.peek(`${device.vlan}/${address}`) === device ||
-        (key !== null &&
-          (this.arpClaims.has(device.serial, key) ||
-            (isDirect && this.routerIps.has(address))));
+        this.hasClaimed(device, address) ||
+        (isDirect && this.routerIps.has(address));
       if (isOwn) continue;
       device.ips.delete(address);
       // Serial 0 is no device's: the entry now finds nothing.
       if (isDirect) this.directByIpv4.set(key, 0, 0, 0);
     }
-    this.forgetFlowsSentBy(device);
+    this.forgetFlowsSentBy(device, timeUs);
   }
 
-  /** Whether a pass over `flowsHeld` flows fits the budget; spends it. */
-  private spendRescanBudget(flowsHeld: number): boolean {
-    const elapsedUs = this.nowUs - this.rescanBudgetAtUs;
+  /** Whether `device` holds `address` by its own ARP or ND claim. */
+  private hasClaimed(device: Device, address: string): boolean {
+    return this.ipOwners.peek(`${device.vlan}/${address}`) === device;
+  }
+
+  /**
+   * Whether a pass over `flowsHeld` flows at packet time `timeUs` fits the
+   * budget; spends it.
+   */
+  private spendRescanBudget(flowsHeld: number, timeUs: number): boolean {
+    const elapsedUs = timeUs - this.rescanBudgetAtUs;
     if (elapsedUs > 0) {
       this.rescanBudgetFlows = Math.min(
         ROUTER_RESCAN_FLOWS_PER_SEC,
         this.rescanBudgetFlows +
           (elapsedUs / 1e6) * ROUTER_RESCAN_FLOWS_PER_SEC,
       );
-      this.rescanBudgetAtUs = this.nowUs;
+      this.rescanBudgetAtUs = timeUs;
     }
     if (flowsHeld > this.rescanBudgetFlows) {
       this.routerRescansSkipped++;
@@ -799,9 +812,11 @@ export class Inventory {
    * Settle every flow direction `device` is remembered to have sent and
    * watch it again, so that its next packet finds its sender afresh.
    */
-  private forgetFlowsSentBy(device: Device): void {
+  private forgetFlowsSentBy(device: Device, timeUs: number): void {
     const flows = this.flows;
-    if (flows === null || !this.spendRescanBudget(flows.size)) return;
+    if (flows === null || !this.spendRescanBudget(flows.size, timeUs)) {
+      return;
+    }
     const state = this.flowState;
     const held = state.length / FLOW_STATE_WORDS;
     flows.forEachFlow((flowId) => {
@@ -863,7 +878,7 @@ export class Inventory {
     // mirror routed through another of its interfaces: it is the router's.
     // Limitation: a router answering proxy ARP for remote hosts would be
     // credited with their routed traffic.
-    this.rememberDirect(sender, addressKey);
+    this.rememberDirect(sender, addressKey, senderIp);
   }
 
   /**
@@ -1067,7 +1082,9 @@ export class Inventory {
     const info = parseDhcp(buf, off, off + packet.payloadBytes);
     if (info === null || info.hwType !== 1) return;
     this.hit(Extractor.Dhcp);
-    for (const router of info.routers) this.noteRouterAddress(router);
+    for (const router of info.routers) {
+      this.noteRouterAddress(router, timeUs);
+    }
 
     const client = this.devices.byMac(buf, off + 28, vlan, timeUs);
     if (info.op === 1) {
@@ -1174,13 +1191,13 @@ export class Inventory {
    * A router address from DHCP: the MAC holding it forwards for others, so
    * hosts behind it are keyed by IP from now on. Rare, so a scan is fine.
    */
-  private noteRouterAddress(address: string): void {
+  private noteRouterAddress(address: string, timeUs: number): void {
     if (this.routerIps.has(address)) return;
     if (this.routerIps.size >= ROUTER_ADDRESSES_MAX) return;
     this.routerIps.add(address);
     for (const device of this.devices.all()) {
       if (device.mac !== null && device.ips.has(address)) {
-        this.markRouter(device);
+        this.markRouter(device, timeUs);
       }
     }
   }
@@ -1512,23 +1529,6 @@ function isLinkScoped(packet: DecodedPacket, buf: Uint8Array): boolean {
         packet.icmpType >= ND_FIRST_ICMP_TYPE &&
         packet.icmpType <= ND_LAST_ICMP_TYPE))
   );
-}
-
-function isLinkLocalText(address: string): boolean {
-  return /^(fe[89ab][0-9a-f]:|169\.254\.)/i.test(address);
-}
-
-function formatIpv4Word(word: number): string {
-  return `${word >>> 24}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`;
-}
-
-/** The signed word of a dotted-quad IPv4 address, or null for others. */
-function ipv4Word(address: string): number | null {
-  const parts = address.split('.');
-  if (parts.length !== 4) return null;
-  let word = 0;
-  for (const part of parts) word = (word << 8) | Number(part);
-  return word;
 }
 
 function isUnspecifiedIpv6(buf: Uint8Array, off: number): boolean {
