@@ -1,4 +1,5 @@
 /** Text output for people: aligned tables, counts, a terminal progress bar. */
+import { isLinkLocalText } from '../fingerprint/text.js';
 
 /** A count with thousands separators, e.g. 1,234,567. */
 export function formatCount(value: number): string {
@@ -31,6 +32,18 @@ export function formatTable(
       .trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
   return [render(head), rule, ...rows.map(render)].join('\n');
+}
+
+/**
+ * The first two of a device's addresses that an engineer would look for:
+ * IPv4 before IPv6, link-local last (reports keep the order they were seen
+ * in).
+ */
+export function tableAddresses(ips: string[]): string {
+  const rank = (ip: string): number =>
+    isLinkLocalText(ip) ? 2 : ip.includes(':') ? 1 : 0;
+  const sorted = [...ips].sort((a, b) => rank(a) - rank(b));
+  return sorted.slice(0, 2).join(' ') + (sorted.length > 2 ? ' …' : '');
 }
 
 /** Redraws at most this often, so drawing never shows in the read rate. */

@@ -12,7 +12,7 @@ import { CatalogError, loadCatalogFile } from '../inventory/catalog.js';
 import type { DeviceReport } from '../inventory/device.js';
 import { Inventory } from '../inventory/inventory.js';
 import { PacketPipeline } from '../pipeline.js';
-import { formatTable } from './format.js';
+import { formatTable, tableAddresses } from './format.js';
 import { describeFileError } from './read.js';
 
 const HELP = `usage: spansight inventory FILE [options]
@@ -171,17 +171,6 @@ function displayName(device: DeviceReport): string {
 
 /** The table's vlan and conf columns. */
 const NUMERIC_COLUMNS: ReadonlySet<number> = new Set([1, 6]);
-
-/**
- * The first two addresses an engineer would look for: IPv4 before IPv6,
- * link-local last (the JSON keeps the order they were seen in).
- */
-export function tableAddresses(ips: string[]): string {
-  const rank = (ip: string): number =>
-    !ip.includes(':') ? 0 : /^fe[89ab][0-9a-f]:/i.test(ip) ? 2 : 1;
-  const sorted = [...ips].sort((a, b) => rank(a) - rank(b));
-  return sorted.slice(0, 2).join(' ') + (sorted.length > 2 ? ' …' : '');
-}
 
 function truncate(text: string, maxChars = 28): string {
   return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;

@@ -16,8 +16,7 @@ import {
 import { MqttSession, MqttSessionError } from '../publish/mqtt-session.js';
 import { SequenceTracker } from '../publish/sequence-tracker.js';
 import { createLogger } from '../telemetry/log.js';
-import { formatCount } from './format.js';
-import { tableAddresses } from './inventory.js';
+import { formatCount, tableAddresses } from './format.js';
 
 /** The longest category id, so that the makes after it line up. */
 const CATEGORY_CHARS = Math.max(...CATEGORIES.map((id) => id.length));

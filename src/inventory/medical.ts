@@ -148,7 +148,7 @@ export function applyMedicalHint(device: Device, hint: MedicalHint): void {
  * CARESCAPE central station stands, which port an IntelliVue monitor
  * offers its data on, a POCT1-A device's own id.
  */
-export function medicalHintLabel(hint: MedicalHint): string {
+function medicalHintLabel(hint: MedicalHint): string {
   const name = hint.product ? `${hint.vendor} ${hint.product}` : hint.vendor;
   const details: string[] = [];
   if (hint.careUnit) details.push(`unit ${hint.careUnit}`);
