@@ -124,6 +124,11 @@ function pairedRatio(
   return median(rates.map((rate, round) => rate / baseRates[round]));
 }
 
+/** A ratio as a whole percentage; '-' when it could not be measured. */
+export function formatShare(ratio: number | null): string {
+  return ratio === null ? '-' : `${(ratio * 100).toFixed(0)}%`;
+}
+
 function formatFrames(frames: number): string {
   if (frames >= 1e6) return `${(frames / 1e6).toFixed(2)}M`;
   return `${Math.round(frames / 1e3)}k`;
@@ -181,12 +186,10 @@ export function formatResults(results: TargetResult[]): string {
   lines.push('spread = (max - min) / median over the runs');
   const cost = inventoryCost(results);
   if (cost.ofDecodeFlows !== null || cost.ofSensorPipeline !== null) {
-    const percent = (ratio: number | null) =>
-      ratio === null ? '-' : `${(ratio * 100).toFixed(0)}%`;
     lines.push(
-      `inventory pipeline rate: ${percent(cost.ofDecodeFlows)} of ` +
-        `decode+flows (target 75%), ${percent(cost.ofSensorPipeline)} of ` +
-        'the sensor pipeline without it (medians of per-round ratios)',
+      `inventory pipeline rate: ${formatShare(cost.ofDecodeFlows)} of ` +
+        `decode+flows (target 75%), ${formatShare(cost.ofSensorPipeline)} ` +
+        'of the sensor pipeline without it (medians of per-round ratios)',
     );
   }
   lines.push('', 'how each row is timed:');

@@ -60,6 +60,7 @@ import {
 } from './publish-size.js';
 import {
   formatResults,
+  formatShare,
   inventoryCost,
   type InventoryCost,
   newTargetResult,
@@ -430,12 +431,10 @@ async function measureWardInventoryCost(
 }
 
 function formatWardInventoryCost(cost: InventoryCost): string {
-  const percent = (ratio: number | null) =>
-    ratio === null ? '-' : `${(ratio * 100).toFixed(0)}%`;
   return (
     `on ${basename(WARD_CAPTURE)} (one hour of a ward): inventory pipeline ` +
-    `rate ${percent(cost.ofDecodeFlows)} of decode+flows, ` +
-    `${percent(cost.ofSensorPipeline)} of the sensor pipeline\n`
+    `rate ${formatShare(cost.ofDecodeFlows)} of decode+flows, ` +
+    `${formatShare(cost.ofSensorPipeline)} of the sensor pipeline\n`
   );
 }
 
