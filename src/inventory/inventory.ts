@@ -395,6 +395,7 @@ export class Inventory {
     if (senderId < 0) return Watch.Nothing;
     const devices = this.devices;
     if (layers & Layer.Udp) {
+      if (slot >= 0) this.observeUdpResponder(senderId, packet, flowId, slot);
       if (slot < 0 || this.flowState[slot + INSPECTION] !== Inspection.Done) {
         const device = devices.at(senderId) as Device;
         this.inspectUdp(device, packet, buf, vlan, timeUs, flowId, slot);
@@ -766,6 +767,7 @@ export class Inventory {
     if (device.isRouter) return;
     device.isRouter = true;
     device.isDirty = true;
+    this.forgetServerPorts(device);
     for (const address of device.ips.values()) {
       const key = parseIpv4Word(address);
       const isDirect = key !== null && this.directDevice(key) === device;
@@ -779,6 +781,20 @@ export class Inventory {
       if (isDirect) this.directByIpv4.set(key, 0, 0, 0);
     }
     this.forgetFlowsSentBy(device, timeUs);
+  }
+
+  /**
+   * A router's answers until now were partly its hosts' (a server's
+   * SYN+ACK or reply forwarded): its own ports are learnt afresh.
+   * Limitation: stack signatures and DNS questions it forwarded before it
+   * was found to be a router stay its own.
+   */
+  private forgetServerPorts(device: Device): void {
+    for (const port of device.serverPorts.values()) {
+      this.serverPorts.delete(device.serial, port + 1);
+      device.serverPorts.delete(port);
+    }
+    this.devices.setRecentKey(device.tableId, RECENT_SERVER_PORT, 0);
   }
 
   /** Whether `device` holds `address` by its own ARP or ND claim. */
@@ -1307,18 +1323,45 @@ export class Inventory {
       this.hit(Extractor.TcpSyn);
     }
 
-    // Ports are stored + 1, so that 0 stays "none".
-    const portKey = packet.srcPort + 1;
-    if (
-      (packet.tcpFlags & TcpFlag.Ack) === 0 ||
-      devices.recentKey(senderId, RECENT_SERVER_PORT) === portKey
-    ) {
-      return;
+    if (packet.tcpFlags & TcpFlag.Ack) {
+      this.noteServerPort(senderId, packet.srcPort);
     }
+  }
+
+  /**
+   * The first datagram a UDP flow's responder sends names the port it
+   * serves (DNS, NTP, SNMP, BACnet...), as a SYN+ACK does for TCP. Only a
+   * reply from a lower port than the asker's counts: a flow first seen
+   * mid-stream may have its initiator wrong, and then the "responder" is
+   * a client answering from its ephemeral port.
+   * Limitation: peers that use one port on both ends (BACnet/IP on 47808,
+   * NTP symmetric mode) do not show which of them serves.
+   */
+  private observeUdpResponder(
+    senderId: number,
+    packet: DecodedPacket,
+    flowId: number,
+    slot: number,
+  ): void {
+    if (packet.srcPort >= packet.dstPort) return;
+    const flows = this.flows as FlowTable;
+    const direction = (slot / FLOW_STATE_WORDS) & 1;
+    if (flows.directionPackets(flowId, direction) !== 1) return;
+    const isSenderA = direction === 0;
+    if (flows.isInitiatorA(flowId) === isSenderA) return;
+    this.noteServerPort(senderId, packet.srcPort);
+  }
+
+  /** Record that the device at `senderId` answered on `port`. */
+  private noteServerPort(senderId: number, port: number): void {
+    const devices = this.devices;
+    // Ports are stored + 1, so that 0 stays "none".
+    const portKey = port + 1;
+    if (devices.recentKey(senderId, RECENT_SERVER_PORT) === portKey) return;
     devices.setRecentKey(senderId, RECENT_SERVER_PORT, portKey);
     if (this.serverPorts.add(devices.serialAt(senderId), portKey)) {
       const device = devices.at(senderId) as Device;
-      if (device.serverPorts.add(packet.srcPort)) device.isDirty = true;
+      if (device.serverPorts.add(port)) device.isDirty = true;
     }
   }
 

@@ -113,6 +113,24 @@ export class KeyMemo {
     return this.set(key0, key1, 0, 0);
   }
 
+  /** Forget a key; true when it was held. Younger entries keep their order. */
+  delete(key0: number, key1: number): boolean {
+    const words = this.words;
+    const base = (hashPair(key0, key1) & this.bucketMask) * WAYS * STRIDE;
+    for (let way = 0; way < WAYS; way++) {
+      const at = base + way * STRIDE;
+      if (words[at + 2] === 0) return false;
+      if (words[at] !== key0 || words[at + 1] !== key1) continue;
+      // Close the gap: the older entries move one way forward.
+      const end = base + WAYS * STRIDE - STRIDE;
+      for (let from = at; from < end; from++)
+        words[from] = words[from + STRIDE];
+      words.fill(0, end, end + STRIDE);
+      return true;
+    }
+    return false;
+  }
+
   /**
    * Double the table and re-insert every entry, oldest of each bucket
    * first, so that each bucket keeps its newest-first order.

@@ -979,3 +979,135 @@ t.test(
     t.equal(total, frames.length, 'every frame counted once');
   },
 );
+
+t.test(
+  'udp servers: the port a responder answers from, lower than the asker’s',
+  async (t) => {
+    const client = '02:00:00:00:10:01';
+    const dnsServer = '02:00:00:00:10:53';
+    const ntpServer = '02:00:00:00:11:23';
+    const bacnet = '02:00:00:00:47:80';
+    const at = (src: string, dst: string) => ({ src, dst, vid: 10 });
+    const frames = [
+      // A query and its answers: the server serves 53.
+      udpFrame({
+        ...at(client, dnsServer),
+        srcIp: '10.10.0.1',
+        dstIp: '10.10.0.53',
+        srcPort: 40_000,
+        dstPort: 53,
+      }),
+      ...Array.from({ length: 2 }, () =>
+        udpFrame({
+          ...at(dnsServer, client),
+          srcIp: '10.10.0.53',
+          dstIp: '10.10.0.1',
+          srcPort: 53,
+          dstPort: 40_000,
+        }),
+      ),
+      // A flow first seen from its server: the client seems to answer,
+      // from its ephemeral port, which is no service.
+      udpFrame({
+        ...at(ntpServer, client),
+        srcIp: '10.10.0.123',
+        dstIp: '10.10.0.1',
+        srcPort: 123,
+        dstPort: 41_000,
+      }),
+      udpFrame({
+        ...at(client, ntpServer),
+        srcIp: '10.10.0.1',
+        dstIp: '10.10.0.123',
+        srcPort: 41_000,
+        dstPort: 123,
+      }),
+      // One port on both ends tells no server.
+      udpFrame({
+        ...at(client, bacnet),
+        srcIp: '10.10.0.1',
+        dstIp: '10.10.0.80',
+        srcPort: 47_808,
+        dstPort: 47_808,
+      }),
+      udpFrame({
+        ...at(bacnet, client),
+        srcIp: '10.10.0.80',
+        dstIp: '10.10.0.1',
+        srcPort: 47_808,
+        dstPort: 47_808,
+      }),
+    ];
+    const { devices } = inventoryOfFrames(t.testdir({}), frames);
+    const portsOf = (mac: string) =>
+      devices.find((device) => device.mac === mac)?.serverPorts;
+    t.same(portsOf(dnsServer), [53], 'the DNS server');
+    t.same(portsOf(client), [], 'the asker serves nothing');
+    t.same(portsOf(ntpServer), [], 'its reply opened the flow as seen');
+    t.same(portsOf(bacnet), [], 'equal ports');
+  },
+);
+
+t.test(
+  'a router forgets the ports it answered on for hosts behind it',
+  async (t) => {
+    const router = '00:00:5e:00:01:0a';
+    const client = '02:00:00:00:10:01';
+    const toClient = (srcIp: string, srcPort: number, dstPort: number) =>
+      udpFrame({
+        src: router,
+        dst: client,
+        vid: 10,
+        srcIp,
+        dstIp: '10.10.0.1',
+        srcPort,
+        dstPort,
+      });
+    const fromClient = (dstIp: string, srcPort: number, dstPort: number) =>
+      udpFrame({
+        src: client,
+        dst: router,
+        vid: 10,
+        srcIp: '10.10.0.1',
+        dstIp,
+        srcPort,
+        dstPort,
+      });
+    const frames = [
+      // The router claims its own address...
+      ethernetFrame(
+        {
+          dst: 'ff:ff:ff:ff:ff:ff',
+          src: router,
+          etherType: EtherType.Arp,
+          tags: [{ vid: 10 }],
+        },
+        arpPacket({
+          op: ArpOp.Reply,
+          senderMac: router,
+          senderIp: '10.10.0.254',
+          targetMac: client,
+          targetIp: '10.10.0.1',
+        }),
+      ),
+      // ...forwards a remote DNS server's answer before it is known...
+      fromClient('10.20.0.53', 40_000, 53),
+      toClient('10.20.0.53', 53, 40_000),
+      // ...and is shown to be a router by the hosts it forwards for.
+      ...Array.from({ length: ROUTER_MIN_SOURCE_IPS + 1 }, (_, i) =>
+        toClient(`10.30.0.${i + 1}`, 40_000, 514),
+      ),
+      // Its own NTP service, answered from its own address.
+      fromClient('10.10.0.254', 42_000, 123),
+      toClient('10.10.0.254', 123, 42_000),
+      // The remote server's next answer is the routed host's.
+      fromClient('10.20.0.53', 40_001, 53),
+      toClient('10.20.0.53', 53, 40_001),
+    ];
+    const { devices } = inventoryOfFrames(t.testdir({}), frames);
+    const byKey = (id: string) => devices.find((device) => device.id === id);
+    t.equal(byKey(`${router}@10`)?.router, true);
+    t.same(byKey(`${router}@10`)?.serverPorts, [123], 'only its own');
+    t.same(byKey('10.20.0.53')?.serverPorts, [53], 'the routed server’s');
+  },
+);

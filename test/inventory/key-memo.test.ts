@@ -114,3 +114,25 @@ t.test('key-memo: starts small and grows before it evicts', async (t) => {
   }
   t.equal(held + memo.evicted, added, 'every key not evicted survives');
 });
+
+t.test(
+  'key-memo: delete forgets one key, the others keep theirs',
+  async (t) => {
+    // Four ways in one bucket: every key collides.
+    const memo = new KeyMemo(4);
+    for (let key = 1; key <= 4; key++) memo.set(key, key * 10, key, -key);
+    t.equal(memo.delete(2, 20), true);
+    t.equal(memo.delete(2, 20), false, 'already gone');
+    t.equal(memo.delete(9, 90), false, 'never held');
+    t.equal(memo.has(2, 20), false);
+    for (const key of [1, 3, 4]) {
+      t.equal(memo.has(key, key * 10), true, `key ${key} held`);
+      t.equal(memo.valueB, -key, 'with its own value');
+    }
+
+    // The freed way takes a new key without pushing an old one out.
+    t.equal(memo.add(5, 50), true);
+    t.equal(memo.evicted, 0);
+    for (const key of [1, 3, 4, 5]) t.equal(memo.has(key, key * 10), true);
+  },
+);
