@@ -63,6 +63,7 @@ export const FACT_FIELDS = [
   'dicom.abstractSyntax',
   'hl7.sendingApplication',
   'hl7.sendingFacility',
+  'hl7.messageType',
   'hint.vendor',
   'hint.product',
   'server.port',

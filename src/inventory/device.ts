@@ -285,7 +285,9 @@ export class Device {
       this.hl7.set(key, identity);
       this.isDirty = true;
     }
-    if (messageType !== '') identity.messageTypes.add(messageType);
+    if (messageType !== '' && identity.messageTypes.add(messageType)) {
+      this.isDirty = true;
+    }
   }
 
   private counter(column: number): number {
@@ -357,6 +359,7 @@ export class Device {
       'dicom.abstractSyntax': this.dicomAbstractSyntaxes.values(),
       'hl7.sendingApplication': hl7.map((h) => h.sendingApplication),
       'hl7.sendingFacility': hl7.map((h) => h.sendingFacility),
+      'hl7.messageType': hl7.flatMap((h) => h.messageTypes.values()),
       'hint.vendor': this.hintVendors.values(),
       'hint.product': this.hintProducts.values(),
       'server.port': this.serverPorts.values().map(String),

@@ -32,7 +32,7 @@ import {
   type CatalogRule,
   type DeviceFacts,
 } from '../../src/inventory/catalog.js';
-import type { DeviceReport } from '../../src/inventory/device.js';
+import { Device, type DeviceReport } from '../../src/inventory/device.js';
 import { Inventory } from '../../src/inventory/inventory.js';
 import { PacketPipeline } from '../../src/pipeline.js';
 
@@ -109,7 +109,7 @@ const matcherOf = (rule: CatalogRule): string =>
       : `prefix:${String(rule.prefix).toLowerCase()}`;
 
 t.test('catalog: the shipped file compiles', async (t) => {
-  t.equal(catalog.version, '2026.12.3');
+  t.equal(catalog.version, '2026.12.4');
   t.equal(raw.version, catalog.version);
   t.equal(catalog.entryCount, raw.entries.length);
   t.ok(catalog.entryCount >= 100, `${catalog.entryCount} entries`);
@@ -239,6 +239,49 @@ const EXAMPLES: Example[] = [
     category: 'patient_monitor',
     make: 'Philips',
     model: null,
+  },
+  {
+    name: 'Philips monitoring OUI sending HL7 observation results',
+    facts: {
+      vendor: ['Philips Medical Systems - Cardiac and Monitoring Systems (CM'],
+      'hl7.messageType': ['ORU^R01'],
+    },
+    category: 'patient_monitor',
+    make: 'Philips',
+    model: null,
+    minConfidence: 0.6,
+  },
+  {
+    name: 'Roche analyser sending lab results (IHE LAW)',
+    facts: {
+      vendor: ['Roche Diagnostics GmbH'],
+      'hl7.messageType': ['OUL^R22'],
+    },
+    category: 'lab_analyser',
+    make: 'Roche',
+    minConfidence: 0.6,
+  },
+  {
+    name: 'HL7 sender of admissions',
+    facts: {
+      'hl7.sendingApplication': ['ADT1'],
+      'hl7.messageType': ['ADT^A04'],
+    },
+    category: 'pacs_or_clinical_workstation',
+    make: null,
+    minConfidence: 0.5,
+  },
+  {
+    name: 'NTP server and nothing else',
+    facts: { 'server.port': ['123'] },
+    category: 'network_infrastructure',
+    make: null,
+  },
+  {
+    name: 'a virtual machine serving DHCP stays a computer',
+    facts: { vendor: ['VMware, Inc.'], 'server.port': ['67'] },
+    category: 'general_purpose_computer',
+    make: 'VMware',
   },
   {
     name: 'HP with a JetDirect port',
@@ -1283,3 +1326,21 @@ t.test('catalog: a broken file is a CatalogError naming it', async (t) => {
     message: `${badRule}: entries[0].rules[0].field: unknown field "macAddress"`,
   });
 });
+
+t.test(
+  'catalog: a new HL7 message type re-classifies its sender',
+  async (t) => {
+    const device = new Device('02:00:00:00:00:01', 0, 0);
+    device.addHl7('LAB', 'SITE', 'ACK^R22');
+    t.equal(device.classify(catalog).category, 'pacs_or_clinical_workstation');
+    t.equal(device.classify(catalog).confidence, 0.3, 'a sending application');
+
+    // The same sender, another message type: what it sends now counts.
+    device.addHl7('LAB', 'SITE', 'ADT^A08');
+    t.equal(device.classify(catalog).confidence, 0.55);
+    t.same(device.classify(catalog).evidence, [
+      'hl7.sendingApplication="LAB" (0.3)',
+      'hl7.messageType="ADT^A08" (0.35)',
+    ]);
+  },
+);
