@@ -48,17 +48,10 @@ export class KeyMemo {
    * with `valueA` and `valueB` (until the next call).
    */
   has(key0: number, key1: number): boolean {
-    const words = this.words;
-    const base = (hashPair(key0, key1) & this.bucketMask) * WAYS * STRIDE;
-    for (let way = 0; way < WAYS; way++) {
-      const at = base + way * STRIDE;
-      if (words[at + 2] === 0) return false;
-      if (words[at] === key0 && words[at + 1] === key1) {
-        this.lastWay = at;
-        return true;
-      }
-    }
-    return false;
+    const at = this.find(key0, key1);
+    if (at < 0) return false;
+    this.lastWay = at;
+    return true;
   }
 
   /** Value A of the entry `has` found last (a non-negative integer). */
@@ -115,20 +108,26 @@ export class KeyMemo {
 
   /** Forget a key; true when it was held. Younger entries keep their order. */
   delete(key0: number, key1: number): boolean {
+    const at = this.find(key0, key1);
+    if (at < 0) return false;
+    // Close the gap: the older entries of the bucket move one way forward.
+    const words = this.words;
+    const bucketEnd = at - (at % (WAYS * STRIDE)) + WAYS * STRIDE;
+    words.copyWithin(at, at + STRIDE, bucketEnd);
+    words.fill(0, bucketEnd - STRIDE, bucketEnd);
+    return true;
+  }
+
+  /** Where the key's entry starts in `words`, or -1 when it is not held. */
+  private find(key0: number, key1: number): number {
     const words = this.words;
     const base = (hashPair(key0, key1) & this.bucketMask) * WAYS * STRIDE;
     for (let way = 0; way < WAYS; way++) {
       const at = base + way * STRIDE;
-      if (words[at + 2] === 0) return false;
-      if (words[at] !== key0 || words[at + 1] !== key1) continue;
-      // Close the gap: the older entries move one way forward.
-      const end = base + WAYS * STRIDE - STRIDE;
-      for (let from = at; from < end; from++)
-        words[from] = words[from + STRIDE];
-      words.fill(0, end, end + STRIDE);
-      return true;
+      if (words[at + 2] === 0) return -1;
+      if (words[at] === key0 && words[at + 1] === key1) return at;
     }
-    return false;
+    return -1;
   }
 
   /**

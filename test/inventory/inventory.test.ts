@@ -117,6 +117,32 @@ function udpFrame(spec: {
   );
 }
 
+/** An ARP message broadcast by `src`, claiming `senderIp` on VLAN `vid`. */
+function arpFrame(spec: {
+  op: number;
+  src: string;
+  vid: number;
+  senderIp: string;
+  targetMac: string;
+  targetIp: string;
+}): Uint8Array {
+  return ethernetFrame(
+    {
+      dst: 'ff:ff:ff:ff:ff:ff',
+      src: spec.src,
+      etherType: EtherType.Arp,
+      tags: [{ vid: spec.vid }],
+    },
+    arpPacket({
+      op: spec.op,
+      senderMac: spec.src,
+      senderIp: spec.senderIp,
+      targetMac: spec.targetMac,
+      targetIp: spec.targetIp,
+    }),
+  );
+}
+
 const byName = (devices: DeviceReport[], name: string) =>
   devices.find((device) => device.hostnames.includes(name));
 
@@ -781,21 +807,14 @@ t.test(
       );
     const frames = [
       // The gateway shows its own address in ARP...
-      ethernetFrame(
-        {
-          dst: 'ff:ff:ff:ff:ff:ff',
-          src: gateway,
-          etherType: EtherType.Arp,
-          tags: [{ vid: 30 }],
-        },
-        arpPacket({
-          op: ArpOp.Reply,
-          senderMac: gateway,
-          senderIp: '10.30.0.1',
-          targetMac: host,
-          targetIp: '10.30.0.50',
-        }),
-      ),
+      arpFrame({
+        op: ArpOp.Reply,
+        src: gateway,
+        vid: 30,
+        senderIp: '10.30.0.1',
+        targetMac: host,
+        targetIp: '10.30.0.50',
+      }),
       // ...then forwards for nine hosts before it is known as a router.
       ...forwarded(gateway, 30, '10.100.0'),
       // A host it forwarded for before goes on sending.
@@ -916,21 +935,14 @@ t.test(
         ],
       }),
       // The gateway on the clients' VLAN claims it in ARP: it is its own.
-      ethernetFrame(
-        {
-          dst: 'ff:ff:ff:ff:ff:ff',
-          src: gateway,
-          etherType: EtherType.Arp,
-          tags: [{ vid: 10 }],
-        },
-        arpPacket({
-          op: ArpOp.Request,
-          senderMac: gateway,
-          senderIp: '10.10.10.1',
-          targetMac: '00:00:00:00:00:00',
-          targetIp: '10.10.10.11',
-        }),
-      ),
+      arpFrame({
+        op: ArpOp.Request,
+        src: gateway,
+        vid: 10,
+        senderIp: '10.10.10.1',
+        targetMac: '00:00:00:00:00:00',
+        targetIp: '10.10.10.11',
+      }),
       relayed(),
     ];
     const { devices } = inventoryOfFrames(t.testdir({}), frames);
@@ -1075,21 +1087,14 @@ t.test(
       });
     const frames = [
       // The router claims its own address...
-      ethernetFrame(
-        {
-          dst: 'ff:ff:ff:ff:ff:ff',
-          src: router,
-          etherType: EtherType.Arp,
-          tags: [{ vid: 10 }],
-        },
-        arpPacket({
-          op: ArpOp.Reply,
-          senderMac: router,
-          senderIp: '10.10.0.254',
-          targetMac: client,
-          targetIp: '10.10.0.1',
-        }),
-      ),
+      arpFrame({
+        op: ArpOp.Reply,
+        src: router,
+        vid: 10,
+        senderIp: '10.10.0.254',
+        targetMac: client,
+        targetIp: '10.10.0.1',
+      }),
       // ...forwards a remote DNS server's answer before it is known...
       fromClient('10.20.0.53', 40_000, 53),
       toClient('10.20.0.53', 53, 40_000),
