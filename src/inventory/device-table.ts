@@ -112,6 +112,12 @@ export class DeviceTable {
     return this.insert(word0, word1, timeUs, device);
   }
 
+  /** The host entry of IPv4 `address` (a signed word), if one is held. */
+  findIpv4(address: number): Device | undefined {
+    const id = this.find(KIND_IPV4 << 28, address);
+    return id === NO_ENTRY ? undefined : this.devices[id];
+  }
+
   /** The device at table index `id`, if one is held there. */
   at(id: number): Device | undefined {
     return this.devices[id];
@@ -160,6 +166,22 @@ export class DeviceTable {
     if (lastUs > counters[at + COUNTER_LAST_SEEN_US]) {
       counters[at + COUNTER_LAST_SEEN_US] = lastUs;
     }
+  }
+
+  /**
+   * Fold the device at index `fromId` into the one at `intoId` (the same
+   * device known under two keys) and drop it: its packets, bytes and times
+   * move over, and it is not counted as evicted.
+   */
+  merge(fromId: number, intoId: number): void {
+    const from = this.devices[fromId] as Device;
+    const into = this.devices[intoId] as Device;
+    this.countFlow(intoId, from.packets, from.bytes, from.lastSeenUs);
+    if (from.firstSeenUs < into.firstSeenUs) {
+      into.firstSeenUs = from.firstSeenUs;
+    }
+    this.recent.remove(fromId);
+    this.release(fromId);
   }
 
   /** Every device held, in no particular order. */
@@ -233,6 +255,12 @@ export class DeviceTable {
       id = this.recent.head;
     }
     this.recent.remove(id);
+    this.release(id);
+    this.evicted++;
+  }
+
+  /** Free index `id`, already off the recency list, for a new device. */
+  private release(id: number): void {
     this.removeFromIndex(id);
     (this.devices[id] as Device).detach();
     this.devices[id] = undefined;
@@ -240,7 +268,6 @@ export class DeviceTable {
     this.freeNext[id] = this.freeHead;
     this.freeHead = id;
     this.sizeNow--;
-    this.evicted++;
   }
 
   /** Backward-shift deletion, as in the flow table's index. */

@@ -106,6 +106,12 @@ const SYN_SHAPES_MAX = 65_536;
 const DNS_QUESTIONS_MAX = 65_536;
 /** (device, server port) pairs remembered, to skip repeated SYN+ACKs. */
 const SERVER_PORTS_MAX = 65_536;
+/** (device, UDP port) pairs answered from once, awaiting a second flow. */
+const UDP_REPLY_PORTS_MAX = 65_536;
+/** UDP ports below this are services on their first reply (IANA system). */
+const UDP_SYSTEM_PORTS_END = 1024;
+/** The dynamic port range's start (RFC 6335): an asker there is a client. */
+const DYNAMIC_PORTS_START = 49_152;
 
 /**
  * Words of state per flow direction, at (flow id * 2 + direction) * 4: the
@@ -216,6 +222,10 @@ export class Inventory {
     max: ARP_BINDINGS_MAX,
   });
   private readonly routerIps = new Set<string>();
+  /** The IPv4 ones of `routerIps`, as signed words: tested per frame. */
+  private readonly routerIpv4Words = new Set<number>();
+  /** Router addresses (signed words) held by a routed host entry. */
+  private readonly routedTwinWords = new Set<number>();
   /** The flow table whose ids `observe` receives: `attachFlows`. */
   private flows: FlowTable | null = null;
   /** Per flow direction, `FLOW_STATE_WORDS` words; grown with flow ids. */
@@ -247,6 +257,8 @@ export class Inventory {
   private readonly dnsQuestions = new KeyMemo(DNS_QUESTIONS_MAX);
   /** (device serial, port) pairs a SYN+ACK already came from. */
   private readonly serverPorts = new KeyMemo(SERVER_PORTS_MAX);
+  /** (device serial, port) pairs a UDP reply came from, in one flow yet. */
+  private readonly udpReplyPorts = new KeyMemo(UDP_REPLY_PORTS_MAX);
   private readonly signatures = new TcpSignatureMemo();
 
   constructor(options: InventoryOptions = {}) {
@@ -597,6 +609,7 @@ export class Inventory {
         this.arpClaims.evicted +
         this.synShapes.evicted +
         this.serverPorts.evicted +
+        this.udpReplyPorts.evicted +
         this.dnsQuestions.evicted +
         this.signatures.evicted,
       routerRescansSkipped: this.routerRescansSkipped,
@@ -630,7 +643,7 @@ export class Inventory {
     const macOff = packet.srcMacOff;
     const hasIp = packet.ipVersion !== 0;
     if (macOff < 0 || isGroupAddress(buf, macOff)) {
-      return hasIp ? this.hostByIp(packet, buf, timeUs) : null;
+      return hasIp ? this.hostByIp(packet, buf, timeUs, null) : null;
     }
 
     const device = this.devices.byMac(buf, macOff, vlan, timeUs);
@@ -642,7 +655,7 @@ export class Inventory {
       // This frame's address may be what shows the device to be a router.
       if (!device.isRouter || isLinkScoped(packet, buf)) return device;
     }
-    return this.hostByIp(packet, buf, timeUs);
+    return this.hostByIp(packet, buf, timeUs, device);
   }
 
   /**
@@ -656,13 +669,25 @@ export class Inventory {
     packet: DecodedPacket,
     buf: Uint8Array,
     timeUs: number,
+    router: Device | null,
   ): Device | null {
     const off = packet.srcAddrOff;
     if (packet.ipVersion === 4) {
       // Signed keys stay small integers: no boxing per lookup.
       const address = readWord(buf, off);
-      const direct = this.directDevice(address);
-      if (direct !== null) return direct;
+      let host = this.directDevice(address);
+      // A router address not seen directly (yet) is the router's own: it
+      // relays DHCP from it onto the server's VLAN, say.
+      if (host === null && router !== null && this.isRouterIpv4(address)) {
+        host = router;
+      }
+      if (host !== null) {
+        const twins = this.routedTwinWords;
+        if (twins.size !== 0 && twins.has(address)) {
+          this.mergeRoutedTwin(address, host);
+        }
+        return host;
+      }
       if (!isInternalIpv4(address >>> 0)) return null;
       return this.devices.byIp(buf, off, 4, 0, timeUs);
     }
@@ -670,6 +695,26 @@ export class Inventory {
     // seen directly; they stay separate routed entries.
     if (!isInternalIpv6(buf, off)) return null;
     return this.devices.byIp(buf, off, 16, 0, timeUs);
+  }
+
+  /** Whether IPv4 `address` (a signed word) is a router's, from DHCP. */
+  private isRouterIpv4(address: number): boolean {
+    const words = this.routerIpv4Words;
+    return words.size !== 0 && words.has(address);
+  }
+
+  /**
+   * Fold the host entry of router address `address` into `owner`, the
+   * router (or its interface) that address belongs to.
+   * Limitation: the fingerprints of the entry are not moved (a router
+   * speaking for itself shows few: relayed DHCP, pings).
+   */
+  private mergeRoutedTwin(address: number, owner: Device): void {
+    this.routedTwinWords.delete(address);
+    const twin = this.devices.findIpv4(address);
+    if (twin === undefined || twin === owner) return;
+    this.devices.merge(twin.tableId, owner.tableId);
+    owner.isDirty = true;
   }
 
   /** The device seen directly with IPv4 `address` (a signed word), if any. */
@@ -1211,10 +1256,22 @@ export class Inventory {
     if (this.routerIps.has(address)) return;
     if (this.routerIps.size >= ROUTER_ADDRESSES_MAX) return;
     this.routerIps.add(address);
+    const word = parseIpv4Word(address);
+    if (word !== null) this.routerIpv4Words.add(word);
     for (const device of this.devices.all()) {
       if (device.mac !== null && device.ips.has(address)) {
         this.markRouter(device, timeUs);
       }
+    }
+
+    // Frames the router sent from this address before it was known as a
+    // router's made a host entry of it: the flows credited to that entry
+    // look for their sender again, and the first that finds the router
+    // folds the entry into it (`hostByIp`).
+    const twin = word === null ? undefined : this.devices.findIpv4(word);
+    if (word !== null && twin !== undefined) {
+      this.forgetFlowsSentBy(twin, timeUs);
+      this.routedTwinWords.add(word);
     }
   }
 
@@ -1330,10 +1387,13 @@ export class Inventory {
 
   /**
    * The first datagram a UDP flow's responder sends names the port it
-   * serves (DNS, NTP, SNMP, BACnet...), as a SYN+ACK does for TCP. Only a
+   * serves (DNS, NTP, SNMP, RADIUS...), as a SYN+ACK does for TCP. Only a
    * reply from a lower port than the asker's counts: a flow first seen
    * mid-stream may have its initiator wrong, and then the "responder" is
-   * a client answering from its ephemeral port.
+   * a client answering from its ephemeral port. Above the system ports a
+   * port serves once it answered an asker in the dynamic range or two
+   * flows: media streams (RTP, a call each, from ports below the dynamic
+   * range) answer one flow from each port.
    * Limitation: peers that use one port on both ends (BACnet/IP on 47808,
    * NTP symmetric mode) do not show which of them serves.
    */
@@ -1349,7 +1409,15 @@ export class Inventory {
     if (flows.directionPackets(flowId, direction) !== 1) return;
     const isSenderA = direction === 0;
     if (flows.isInitiatorA(flowId) === isSenderA) return;
-    this.noteServerPort(senderId, packet.srcPort);
+    const port = packet.srcPort;
+    if (
+      port >= UDP_SYSTEM_PORTS_END &&
+      packet.dstPort < DYNAMIC_PORTS_START &&
+      this.udpReplyPorts.add(this.devices.serialAt(senderId), port)
+    ) {
+      return;
+    }
+    this.noteServerPort(senderId, port);
   }
 
   /** Record that the device at `senderId` answered on `port`. */

@@ -25,6 +25,8 @@ const FINDING_SUMMARY: Readonly<Record<string, string>> = {
 
 export interface DeviceChanges {
   changed: DeviceReport[];
+  /** Ids published before that the inventory no longer holds. */
+  removedIds: string[];
   alerts: AlertRecord[];
 }
 
@@ -38,14 +40,18 @@ export class DeviceChangeTracker {
   constructor(readonly maxTracked = DEVICE_CHANGES_MAX_TRACKED) {}
 
   /**
-   * The devices of `reports` whose identifying facts differ from their last
-   * published form, and an alert per finding not raised before. `timeUs` is
-   * the packet time the alerts carry.
+   * The devices of `reports` (every device the inventory holds) whose
+   * identifying facts differ from their last published form, those
+   * published before and no longer held (evicted, or merged into another),
+   * and an alert per finding not raised before. `timeUs` is the packet
+   * time the alerts carry.
    */
   update(reports: readonly DeviceReport[], timeUs: number): DeviceChanges {
     const changed: DeviceReport[] = [];
     const alerts: AlertRecord[] = [];
+    const held = new Set<string>();
     for (const report of reports) {
+      held.add(report.id);
       const digest = digestOf(report);
       if (this.digests.get(report.id) !== digest) {
         changed.push(report);
@@ -53,7 +59,15 @@ export class DeviceChangeTracker {
       }
       this.collectAlerts(report, timeUs, alerts);
     }
-    return { changed, alerts };
+
+    const removedIds: string[] = [];
+    for (const id of this.digests.keys()) {
+      if (held.has(id)) continue;
+      removedIds.push(id);
+      this.digests.delete(id);
+      this.findings.delete(id);
+    }
+    return { changed, removedIds, alerts };
   }
 
   /** Take `reports` as published in full (a birth or rebirth snapshot). */

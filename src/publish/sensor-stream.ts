@@ -226,11 +226,11 @@ export class SensorStream {
   private async publishChanges(timeUs: number): Promise<void> {
     const publisher = this.publisher;
     if (publisher === null) return;
-    const { changed, alerts } = this.changes.update(
+    const { changed, removedIds, alerts } = this.changes.update(
       this.inventory.report(),
       timeUs,
     );
-    await publisher.publishDevices('changes', changed);
+    await publisher.publishDevices('changes', changed, removedIds);
     await publisher.publishAlerts(alerts);
   }
 

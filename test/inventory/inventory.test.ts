@@ -18,6 +18,7 @@ import {
   IpProto,
   ipv4Packet,
   ipv6Packet,
+  parseIpv4,
   parseIpv6,
   parseMac,
   put16,
@@ -999,8 +1000,36 @@ t.test(
     const dnsServer = '02:00:00:00:10:53';
     const ntpServer = '02:00:00:00:11:23';
     const bacnet = '02:00:00:00:47:80';
+    const radius = '02:00:00:00:18:12';
+    const mediaGateway = '02:00:00:00:20:00';
+    const dtlsServer = '02:00:00:00:44:33';
     const at = (src: string, dst: string) => ({ src, dst, vid: 10 });
+    // An exchange from the client's `clientPort` to `port` at `server`.
+    const exchange = (server: string, port: number, clientPort: number) => [
+      udpFrame({
+        ...at(client, server),
+        srcIp: '10.10.0.1',
+        dstIp: '10.10.0.2',
+        srcPort: clientPort,
+        dstPort: port,
+      }),
+      udpFrame({
+        ...at(server, client),
+        srcIp: '10.10.0.2',
+        dstIp: '10.10.0.1',
+        srcPort: port,
+        dstPort: clientPort,
+      }),
+    ];
     const frames = [
+      // Above the system ports, a port answering two flows serves...
+      ...exchange(radius, 1812, 40_000),
+      ...exchange(radius, 1812, 40_001),
+      // ...or one flow from a client's dynamic port...
+      ...exchange(dtlsServer, 4433, 50_000),
+      // ...while media answers one call from each port.
+      ...exchange(mediaGateway, 22_190, 24_000),
+      ...exchange(mediaGateway, 22_872, 24_002),
       // A query and its answers: the server serves 53.
       udpFrame({
         ...at(client, dnsServer),
@@ -1057,6 +1086,9 @@ t.test(
     t.same(portsOf(client), [], 'the asker serves nothing');
     t.same(portsOf(ntpServer), [], 'its reply opened the flow as seen');
     t.same(portsOf(bacnet), [], 'equal ports');
+    t.same(portsOf(radius), [1812], 'answered two flows');
+    t.same(portsOf(dtlsServer), [4433], 'answered a dynamic port');
+    t.same(portsOf(mediaGateway), [], 'one flow per port');
   },
 );
 
@@ -1114,5 +1146,121 @@ t.test(
     t.equal(byKey(`${router}@10`)?.router, true);
     t.same(byKey(`${router}@10`)?.serverPorts, [123], 'only its own');
     t.same(byKey('10.20.0.53')?.serverPorts, [53], 'the routed server’s');
+  },
+);
+
+t.test(
+  'a gateway relaying DHCP from its own address is no routed host',
+  async (t) => {
+    const serverRouter = '00:00:5e:00:01:64';
+    const wardRouter = '00:00:5e:00:01:0a';
+    const dhcpServer = '02:00:00:00:64:10';
+    const client = '02:00:00:00:10:21';
+    const relayIp = '10.10.10.1';
+    const dhcp = (op: number, type: number) =>
+      dhcpMessage({
+        op,
+        xid: 7,
+        clientMac: client,
+        giaddr: relayIp,
+        yiaddr: op === 2 ? '10.10.10.21' : undefined,
+        options: [
+          dhcpOption(53, Uint8Array.of(type)),
+          ...(op === 2 ? [dhcpOption(3, parseIpv4(relayIp))] : []),
+        ],
+      });
+    // The router's server-side interface, on the server's VLAN.
+    const relayed = (type: number) =>
+      udpFrame({
+        src: serverRouter,
+        dst: dhcpServer,
+        vid: 100,
+        srcIp: relayIp,
+        dstIp: '10.10.100.10',
+        srcPort: 67,
+        dstPort: 67,
+        payload: dhcp(1, type),
+      });
+    const answered = (type: number) =>
+      udpFrame({
+        src: dhcpServer,
+        dst: serverRouter,
+        vid: 100,
+        srcIp: '10.10.100.10',
+        dstIp: relayIp,
+        srcPort: 67,
+        dstPort: 67,
+        payload: dhcp(2, type),
+      });
+    // Hosts it forwards for show it to be a router from the start.
+    const forwarded = Array.from(
+      { length: ROUTER_MIN_SOURCE_IPS + 1 },
+      (_, i) =>
+        udpFrame({
+          src: serverRouter,
+          dst: dhcpServer,
+          vid: 100,
+          srcIp: `10.10.20.${i + 1}`,
+          dstIp: '10.10.100.10',
+          srcPort: 40_000,
+          dstPort: 514,
+        }),
+    );
+    const toClient = udpFrame({
+      src: wardRouter,
+      dst: client,
+      vid: 10,
+      srcIp: relayIp,
+      dstIp: '10.10.10.21',
+      srcPort: 67,
+      dstPort: 68,
+      payload: dhcp(2, DhcpMessageType.Offer),
+    });
+
+    const keys = (devices: DeviceReport[]) => devices.map((d) => d.id).sort();
+    const totalOf = (devices: DeviceReport[]) =>
+      devices.reduce((sum, device) => sum + device.packets, 0);
+
+    // Only the server's VLAN is mirrored: the relay is the router there.
+    const serverSide = [
+      ...forwarded,
+      relayed(DhcpMessageType.Discover),
+      answered(DhcpMessageType.Offer),
+      relayed(DhcpMessageType.Request),
+      answered(DhcpMessageType.Ack),
+    ];
+    const alone = inventoryOfFrames(t.testdir({}), serverSide).devices;
+    t.notOk(keys(alone).includes(relayIp), 'no host entry for the gateway');
+    t.equal(totalOf(alone), serverSide.length, 'every frame counted once');
+    const packetsOf = (devices: DeviceReport[], id: string) =>
+      devices.find((device) => device.id === id)?.packets ?? 0;
+    // What it sent before it was known as a router stays its own.
+    const asForwarder = inventoryOfFrames(t.testdir({}), forwarded).devices;
+    t.equal(
+      packetsOf(alone, `${serverRouter}@100`) -
+        packetsOf(asForwarder, `${serverRouter}@100`),
+      2,
+      'both relayed requests are the router’s',
+    );
+
+    // The ward VLAN too: the address belongs to the ward-side interface.
+    const bothSides = [
+      ...forwarded,
+      relayed(DhcpMessageType.Discover),
+      answered(DhcpMessageType.Offer),
+      toClient,
+      relayed(DhcpMessageType.Request),
+    ];
+    const both = inventoryOfFrames(t.testdir({}), bothSides).devices;
+    t.notOk(keys(both).includes(relayIp), 'no host entry for the gateway');
+    t.equal(totalOf(both), bothSides.length, 'every frame counted once');
+    const wardSide = both.find((device) => device.id === `${wardRouter}@10`);
+    t.same(wardSide?.ips, [relayIp]);
+    t.equal(wardSide?.packets, 3, 'its own offer and both relayed requests');
+    t.equal(
+      packetsOf(both, `${serverRouter}@100`),
+      packetsOf(asForwarder, `${serverRouter}@100`),
+      'the server-side interface keeps none of them',
+    );
   },
 );
