@@ -39,6 +39,7 @@ export const FACT_FIELDS = [
   'tls.sni',
   'tls.ja4',
   'tcp.osGuess',
+  'sip.userAgent',
   'ssdp.server',
   'ssdp.type',
   'mdns.service',

@@ -73,6 +73,8 @@ export interface DeviceReport {
   };
   tls: { ja3: string[]; ja4: string[]; sni: string[] };
   http: { userAgents: string[] };
+  /** What a phone or call server names itself in SIP (User-Agent, Server). */
+  sip: { userAgents: string[] };
   tcp: { signatures: string[]; osGuess: string | null };
   lldp: Record<string, unknown> | null;
   cdp: Record<string, unknown> | null;
@@ -147,6 +149,7 @@ export class Device {
   readonly ja4 = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly sni = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly userAgents = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  readonly sipUserAgents = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly tcpSignatures = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   osGuess: string | null = null;
   osGuessConfidence = 0;
@@ -324,6 +327,7 @@ export class Device {
       'dhcp.fingerprint': optional(this.dhcpFingerprint),
       'dhcpv6.vendorClass': optional(this.dhcpv6VendorClass),
       'http.userAgent': this.userAgents.values(),
+      'sip.userAgent': this.sipUserAgents.values(),
       'tls.sni': this.sni.values(),
       'tls.ja4': this.ja4.values(),
       'tcp.osGuess': optional(this.osGuess),
@@ -398,6 +402,7 @@ export class Device {
         sni: this.sni.values(),
       },
       http: { userAgents: this.userAgents.values() },
+      sip: { userAgents: this.sipUserAgents.values() },
       tcp: { signatures: this.tcpSignatures.values(), osGuess: this.osGuess },
       lldp: this.lldp,
       cdp: this.cdp,

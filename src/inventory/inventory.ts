@@ -21,6 +21,7 @@ import { ja4, type Ja4Transport } from '../fingerprint/ja4.js';
 import { parseLldp } from '../fingerprint/lldp.js';
 import { detectMedicalHint } from '../fingerprint/medical-hints.js';
 import { parseNbns } from '../fingerprint/nbns.js';
+import { parseSip, SIP_PORT } from '../fingerprint/sip.js';
 import { parseSsdp } from '../fingerprint/ssdp.js';
 import {
   StreamPrefixStatus,
@@ -158,6 +159,7 @@ const Extractor = {
   Lldp: 14,
   Cdp: 15,
   Dns: 16,
+  Sip: 17,
 } as const;
 const EXTRACTOR_NAMES = [
   'arp',
@@ -177,6 +179,7 @@ const EXTRACTOR_NAMES = [
   'lldp',
   'cdp',
   'dns',
+  'sip',
 ];
 
 const NA_ICMP_TYPE = 136;
@@ -1038,6 +1041,9 @@ export class Inventory {
       this.observeDhcp(packet, buf, vlan, timeUs);
       return true;
     }
+    if (src === SIP_PORT || dst === SIP_PORT) {
+      return this.observeSip(device, buf, off, end);
+    }
     if (dst === 546 || dst === 547) {
       this.observeDhcpv6(device, buf, off, end, vlan, timeUs);
       return true;
@@ -1483,6 +1489,11 @@ export class Inventory {
         return Inspection.Done;
       }
     }
+    if (packet.srcPort === SIP_PORT || packet.dstPort === SIP_PORT) {
+      return this.observeSip(device, buf, off, end)
+        ? Inspection.Unseen
+        : Inspection.Done;
+    }
     // A DICOM accept is read against the request of the other direction.
     const peer =
       first === DicomPduType.AssociateAc
@@ -1493,6 +1504,36 @@ export class Inventory {
     }
     this.hit(Extractor.Medical);
     return first === MLLP_START_BLOCK ? Inspection.Hl7 : Inspection.Done;
+  }
+
+  /**
+   * SIP: the software a phone or call server names. A request counts from
+   * the agent that made it only (one Via: a proxy adds its own and passes
+   * the User-Agent on), a response only when it answers a REGISTER, which
+   * the registrar answers itself. Returns whether to read the direction's
+   * next message: SIP that named no one yet.
+   * Limitation: a REGISTER relayed by a proxy or SBC to the registrar
+   * credits the proxy with the registrar's Server.
+   */
+  private observeSip(
+    device: Device,
+    buf: Uint8Array,
+    off: number,
+    end: number,
+  ): boolean {
+    const info = parseSip(buf, off, end);
+    if (info === null) return false;
+    if (info.viaCount > 1) return true;
+    const software =
+      info.statusCode < 0
+        ? info.userAgent
+        : info.cseqMethod === 'REGISTER'
+          ? info.server || info.userAgent
+          : '';
+    if (software === '') return true;
+    this.hit(Extractor.Sip);
+    addText(device, device.sipUserAgents, software);
+    return false;
   }
 
   private observeClientHello(

@@ -571,6 +571,7 @@ function deviceToWire(
     router: device.router,
     hostnames: device.hostnames,
     httpUserAgents: device.http.userAgents,
+    sipUserAgents: device.sip.userAgents,
     medicalHintRefs: device.medicalHints.map((hint) => strings.ref(hint)),
     serverPorts: device.serverPorts,
     findings: device.findings,
@@ -727,6 +728,7 @@ function deviceFromWire(
       sni: list(tls?.sni),
     },
     http: { userAgents: list(wire.httpUserAgents) },
+    sip: { userAgents: list(wire.sipUserAgents) },
     tcp: {
       signatures: list(tcp?.signatureRefs, ref),
       osGuess: nullableRef(tcp?.osGuessRef),

@@ -42,6 +42,7 @@ import {
 import { parseHttpRequest } from '../../src/fingerprint/http-request.js';
 import { parseLldp } from '../../src/fingerprint/lldp.js';
 import { parseNbns } from '../../src/fingerprint/nbns.js';
+import { parseSip } from '../../src/fingerprint/sip.js';
 import { parseSsdp } from '../../src/fingerprint/ssdp.js';
 import { parseWsDiscovery } from '../../src/fingerprint/ws-discovery.js';
 
@@ -242,6 +243,39 @@ const CASES: ProtocolCase[] = [
     minPackets: 50,
     isTheirs: (row) => row.values['http.request.method'] !== '',
     byTcpStream: true,
+  },
+  {
+    name: 'SIP',
+    tsharkProtocols: ['sip'],
+    fields: [
+      'sip.Method',
+      'sip.Status-Code',
+      'sip.CSeq.method',
+      'sip.User-Agent',
+      'sip.Server',
+      'sip.Via.sent-by.address',
+    ],
+    captures: [SYNTHETIC],
+    ours: (f) => {
+      const isSip = f.pkt.srcPort === 5060 || f.pkt.dstPort === 5060;
+      if (!isSip || f.pkt.payloadOff < 0) return null;
+      const info = parseSip(f.buf, f.pkt.payloadOff, payloadEnd(f));
+      if (info === null) return null;
+      return {
+        'sip.Method': info.method,
+        'sip.Status-Code': info.statusCode < 0 ? '' : `${info.statusCode}`,
+        'sip.CSeq.method': info.cseqMethod,
+        'sip.User-Agent': escape(info.userAgent),
+        'sip.Server': escape(info.server),
+        // Compared by count: one sent-by address per Via entry.
+        'sip.Via.sent-by.address': `${info.viaCount}`,
+      };
+    },
+    minPackets: 6,
+    normalize: (field, value) =>
+      field === 'sip.Via.sent-by.address'
+        ? `${value === '' ? 0 : value.split(AGG).length}`
+        : value,
   },
   {
     name: 'SSDP',
@@ -786,6 +820,11 @@ function syntheticFrames(): Uint8Array[] {
     udp4('10.0.0.20', '224.0.0.252', 5355, 5355, llmnrQuery()),
     udp4('10.0.0.9', '10.0.0.20', 1900, 50000, textBytes(SSDP_REPLY)),
     tcp4('10.0.0.20', '10.0.0.9', 50001, 80, textBytes(HTTP_GET)),
+    ...SIP_MESSAGES.map(([transport, text]) =>
+      transport === 'udp'
+        ? udp4('10.0.0.20', '10.0.0.9', 5060, 5060, textBytes(text))
+        : tcp4('10.0.0.20', '10.0.0.9', 50002, 5060, textBytes(text)),
+    ),
     ...WSD_MESSAGES.map((xml) =>
       udp4('10.0.0.10', '239.255.255.250', 3702, 3702, textBytes(xml)),
     ),
@@ -1234,6 +1273,56 @@ const SSDP_REPLY =
 const HTTP_GET =
   'GET /status?bed=12 HTTP/1.1\r\nHost: 10.0.0.9\r\n' +
   'User-Agent: SYNTH-Agent/1.0 (test)\r\nAccept: */*\r\n\r\n';
+
+// SIP: a phone's REGISTER and the registrar's answer, an INVITE a proxy
+// forwarded (two Via entries on one line), the compact Via form, a
+// provisional answer with a User-Agent, REGISTER over TCP. Numbers and
+// names are made up.
+const SIP_REGISTER =
+  'REGISTER sip:10.0.0.9 SIP/2.0\r\n' +
+  'Via: SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bK-synth-1\r\n' +
+  'From: <sip:2101@10.0.0.9>;tag=synth1\r\nTo: <sip:2101@10.0.0.9>\r\n' +
+  'Call-ID: synth-call-1@10.0.0.20\r\nCSeq: 1 REGISTER\r\n' +
+  'Contact: <sip:2101@10.0.0.20:5060>\r\nExpires: 600\r\n' +
+  'User-Agent: PolycomVVX-VVX_411-UA/6.4.3.5018\r\n' +
+  'Content-Length: 0\r\n\r\n';
+const SIP_REGISTERED =
+  'SIP/2.0 200 OK\r\n' +
+  'Via: SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bK-synth-1\r\n' +
+  'From: <sip:2101@10.0.0.9>;tag=synth1\r\n' +
+  'To: <sip:2101@10.0.0.9>;tag=synth2\r\n' +
+  'Call-ID: synth-call-1@10.0.0.20\r\nCSeq: 1 REGISTER\r\n' +
+  'Server: SYNTH-CallManager/14.0\r\nContent-Length: 0\r\n\r\n';
+const SIP_FORWARDED_INVITE =
+  'INVITE sip:2102@10.0.0.21 SIP/2.0\r\n' +
+  'Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-synth-2, ' +
+  'SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bK-synth-3\r\n' +
+  'Max-Forwards: 69\r\nFrom: <sip:2101@10.0.0.9>;tag=synth3\r\n' +
+  'To: <sip:2102@10.0.0.9>\r\nCall-ID: synth-call-2@10.0.0.20\r\n' +
+  'CSeq: 20 INVITE\r\nUser-Agent: Yealink SIP-T46S 66.86.0.15\r\n' +
+  'Content-Length: 0\r\n\r\n';
+const SIP_COMPACT_OPTIONS =
+  'OPTIONS sip:10.0.0.9 SIP/2.0\r\n' +
+  'v: SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bK-synth-4\r\n' +
+  'f: <sip:ping@10.0.0.20>;tag=synth4\r\nt: <sip:10.0.0.9>\r\n' +
+  'i: synth-call-3@10.0.0.20\r\nCSeq: 7 OPTIONS\r\n' +
+  'User-Agent: SYNTH-Monitor-Gateway 1.2\r\nl: 0\r\n\r\n';
+const SIP_RINGING =
+  'SIP/2.0 180 Ringing\r\n' +
+  'Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-synth-2\r\n' +
+  'Via: SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bK-synth-3\r\n' +
+  'From: <sip:2101@10.0.0.9>;tag=synth3\r\n' +
+  'To: <sip:2102@10.0.0.9>;tag=synth5\r\n' +
+  'Call-ID: synth-call-2@10.0.0.20\r\nCSeq: 20 INVITE\r\n' +
+  'User-Agent: Cisco-CP8845/12.8.1\r\nContent-Length: 0\r\n\r\n';
+const SIP_MESSAGES: Array<['udp' | 'tcp', string]> = [
+  ['udp', SIP_REGISTER],
+  ['udp', SIP_REGISTERED],
+  ['udp', SIP_FORWARDED_INVITE],
+  ['udp', SIP_COMPACT_OPTIONS],
+  ['udp', SIP_RINGING],
+  ['tcp', SIP_REGISTER.replace('SIP/2.0/UDP', 'SIP/2.0/TCP')],
+];
 
 // WS-Discovery: an SDC provider's Hello (1.1 namespace, entities, several
 // scopes), a printer's ProbeMatches (2005 draft, ReplyTo address and a

@@ -1264,3 +1264,68 @@ t.test(
     );
   },
 );
+
+t.test(
+  'sip: a phone’s User-Agent, a registrar’s Server, no proxy credited',
+  async (t) => {
+    const phone = '02:00:00:00:21:01';
+    const registrar = '02:00:00:00:50:60';
+    const proxy = '02:00:00:00:50:61';
+    const callee = '02:00:00:00:21:02';
+    const sip = (src: string, dst: string, lines: string[]) =>
+      udpFrame({
+        src,
+        dst,
+        vid: 40,
+        srcIp: `10.40.0.${parseInt(src.slice(-2), 16)}`,
+        dstIp: `10.40.0.${parseInt(dst.slice(-2), 16)}`,
+        srcPort: 5060,
+        dstPort: 5060,
+        payload: textBytes(`${lines.join('\r\n')}\r\n\r\n`),
+      });
+    const via = (host: string) => `Via: SIP/2.0/UDP ${host};branch=z9hG4bK1`;
+    const frames = [
+      sip(phone, registrar, [
+        'REGISTER sip:10.40.0.96 SIP/2.0',
+        via('10.40.0.1'),
+        'CSeq: 1 REGISTER',
+        'User-Agent: SYNTH-Phone/1.0',
+      ]),
+      sip(registrar, phone, [
+        'SIP/2.0 200 OK',
+        via('10.40.0.1'),
+        'CSeq: 1 REGISTER',
+        'Server: SYNTH-Registrar/2.0',
+      ]),
+      // The proxy passes the caller's INVITE on with the caller's agent...
+      sip(proxy, callee, [
+        'INVITE sip:2102@10.40.0.2 SIP/2.0',
+        via('10.40.0.97'),
+        via('10.40.0.1'),
+        'CSeq: 5 INVITE',
+        'User-Agent: SYNTH-Phone/1.0',
+      ]),
+      // ...and the callee's answer back, which names the callee.
+      sip(proxy, phone, [
+        'SIP/2.0 180 Ringing',
+        via('10.40.0.1'),
+        'CSeq: 5 INVITE',
+        'User-Agent: SYNTH-Callee/3.0',
+      ]),
+      sip(callee, proxy, [
+        'OPTIONS sip:10.40.0.97 SIP/2.0',
+        via('10.40.0.2'),
+        'CSeq: 9 OPTIONS',
+        'User-Agent: SYNTH-Callee/3.0',
+      ]),
+    ];
+    const { devices, inventory } = inventoryOfFrames(t.testdir({}), frames);
+    const agentsOf = (mac: string) =>
+      devices.find((device) => device.mac === mac)?.sip.userAgents;
+    t.same(agentsOf(phone), ['SYNTH-Phone/1.0']);
+    t.same(agentsOf(registrar), ['SYNTH-Registrar/2.0']);
+    t.same(agentsOf(proxy), [], 'forwarded and answered for others');
+    t.same(agentsOf(callee), ['SYNTH-Callee/3.0']);
+    t.equal(inventory.counters().extractorHits.sip, 3);
+  },
+);
