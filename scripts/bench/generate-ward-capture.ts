@@ -230,6 +230,9 @@ const GE_CENTRAL_IP = '10.10.11.5';
 const INTRANET_IP = '10.10.100.40';
 const PUMP_SERVER_IP = '10.10.100.70';
 const CALL_MANAGER_IP = '10.10.100.80';
+/** The phones' and the call manager's software as SIP names it. */
+const PHONE_SIP_USER_AGENT = 'PolycomVVX-VVX_411-UA/6.4.6.2546';
+const CALL_MANAGER_SIP_SERVER = 'Asterisk PBX 20.6.0';
 /**
  * IEEE OUIs for classes the fixtures' `sampleMac` has none for: GE
  * Healthcare (monitors), Philips Medical Systems (the Information Center)
@@ -1107,9 +1110,13 @@ function sipRegistrations(ward: Ward, phone: WardDevice): Activity {
         ...common,
         `Contact: <sip:${user}@${phone.ip}:5060>`,
         `Expires: ${SIP_REGISTER_PERIOD_SEC * 2}`,
-        'User-Agent: SyntheticPhone/17.0',
+        `User-Agent: ${PHONE_SIP_USER_AGENT}`,
       ]);
-      const ok = sipMessage(['SIP/2.0 200 OK', ...common]);
+      const ok = sipMessage([
+        'SIP/2.0 200 OK',
+        ...common,
+        `Server: ${CALL_MANAGER_SIP_SERVER}`,
+      ]);
       udpExchange(
         ward,
         burst,

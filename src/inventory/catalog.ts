@@ -79,7 +79,11 @@ export type DeviceFacts = Partial<Record<FactField, readonly string[]>>;
 /** One test on one field; exactly one of regex, equals, prefix is set. */
 export interface CatalogRule {
   field: FactField;
-  /** Case-insensitive regular expression, searched in the value. */
+  /**
+   * Case-insensitive regular expression, searched in the value. A group
+   * named `model` (`^Cisco-(?<model>CP-?\d{4})/`) names the device's model
+   * from the value it matched, for an entry with no fixed model.
+   */
   regex?: string;
   /** Case-insensitive exact value. */
   equals?: string;
@@ -184,6 +188,9 @@ export function compileCatalog(
     const rules = (entry.rules as unknown[]).map((rule, j) =>
       compileRule(rule, `${place}.rules[${j}]`, fail),
     );
+    if (entry.model !== undefined && rules.some((rule) => rule.namesModel)) {
+      fail(`${place}.model`, 'a fixed model and a rule capturing one');
+    }
     return {
       id: entry.id as string,
       category: entry.category as Category,
@@ -198,6 +205,9 @@ export function compileCatalog(
 interface CompiledRule {
   field: FactField;
   test: (value: string) => boolean;
+  /** The `model` group of a matching value; null for rules without one. */
+  modelOf: (value: string) => string | null;
+  namesModel: boolean;
   weight: number;
 }
 
@@ -236,6 +246,8 @@ function compileRule(
     fail(`${place}.${kind}`, 'expected a non-empty string');
   }
   let test: (value: string) => boolean;
+  let modelOf = (_value: string): string | null => null;
+  let namesModel = false;
   if (kind === 'regex') {
     let pattern: RegExp;
     try {
@@ -244,6 +256,10 @@ function compileRule(
       return fail(`${place}.regex`, (error as Error).message);
     }
     test = (value) => pattern.test(value);
+    namesModel = /\(\?<model>/.test(text as string);
+    if (namesModel) {
+      modelOf = (value) => pattern.exec(value)?.groups?.model || null;
+    }
   } else {
     const lower = (text as string).toLowerCase();
     test =
@@ -251,7 +267,13 @@ function compileRule(
         ? (value) => value.toLowerCase() === lower
         : (value) => value.toLowerCase().startsWith(lower);
   }
-  return { field: rule.field as FactField, test, weight: weight as number };
+  return {
+    field: rule.field as FactField,
+    test,
+    modelOf,
+    namesModel,
+    weight: weight as number,
+  };
 }
 
 /** A validated catalog, ready to classify devices. */
@@ -269,12 +291,14 @@ export class CompiledCatalog {
    * Score every entry against the facts: a rule's weight counts when any
    * value of its field matches, and weights combine as independent
    * evidence (1 - product of (1 - weight)). The best entry wins when it
-   * reaches MIN_CONFIDENCE; a tie goes to the entry naming a model.
+   * reaches MIN_CONFIDENCE; a tie goes to the entry naming a model, fixed
+   * or captured by the first of its matching rules that captures one.
    */
   classify(facts: DeviceFacts): Classification {
     let best: Classification | null = null;
     for (const entry of this.entries) {
       let miss = 1;
+      let model = entry.model;
       const evidence: string[] = [];
       for (const rule of entry.rules) {
         const values = facts[rule.field];
@@ -282,6 +306,7 @@ export class CompiledCatalog {
         const hit = values.find(rule.test);
         if (hit === undefined) continue;
         miss *= 1 - rule.weight;
+        model ??= rule.modelOf(hit);
         evidence.push(`${rule.field}=${JSON.stringify(hit)} (${rule.weight})`);
       }
       const confidence = Math.round((1 - miss) * 100) / 100;
@@ -291,12 +316,12 @@ export class CompiledCatalog {
         confidence > best.confidence ||
         (confidence === best.confidence &&
           best.model === null &&
-          entry.model !== null);
+          model !== null);
       if (isBetter) {
         best = {
           category: entry.category,
           make: entry.make,
-          model: entry.model,
+          model,
           confidence,
           evidence,
           entryId: entry.id,

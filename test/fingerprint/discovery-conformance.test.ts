@@ -255,7 +255,7 @@ const CASES: ProtocolCase[] = [
       'sip.Server',
       'sip.Via.sent-by.address',
     ],
-    captures: [SYNTHETIC],
+    captures: ['public/generated-sip/sip-baresip-kamailio.pcap', SYNTHETIC],
     ours: (f) => {
       const isSip = f.pkt.srcPort === 5060 || f.pkt.dstPort === 5060;
       if (!isSip || f.pkt.payloadOff < 0) return null;
@@ -271,7 +271,7 @@ const CASES: ProtocolCase[] = [
         'sip.Via.sent-by.address': `${info.viaCount}`,
       };
     },
-    minPackets: 6,
+    minPackets: 27,
     normalize: (field, value) =>
       field === 'sip.Via.sent-by.address'
         ? `${value === '' ? 0 : value.split(AGG).length}`

@@ -21,6 +21,7 @@ import {
   parsePoct1aHello,
 } from '../../src/fingerprint/medical-hints.js';
 import { guessOs } from '../../src/fingerprint/os-signatures.js';
+import { parseSip, SIP_PORT } from '../../src/fingerprint/sip.js';
 import {
   extractTcpSignature,
   toP0fRawSig,
@@ -65,6 +66,9 @@ function extractAll(buf: Uint8Array, pkt: DecodedPacket): unknown[] {
       parseHl7Mllp(buf, off, end),
       parsePoct1aHello(buf, off, end),
     );
+    if (pkt.srcPort === SIP_PORT || pkt.dstPort === SIP_PORT) {
+      results.push(parseSip(buf, off, end));
+    }
   }
   return results.filter((r) => r !== null);
 }
@@ -144,6 +148,50 @@ t.test('HL7: PID, OBX and MSH-7/8/10 canaries never come out', async (t) => {
     t.notMatch(JSON.stringify(results), CANARY_PATTERN);
   }
   t.equal(headers, 4, 'the four messages starting with MSH were parsed');
+});
+
+t.test('SIP: names, numbers and credentials never come out', async (t) => {
+  // Who calls whom names people and wards: the request URI, From, To,
+  // Contact, P-Asserted-Identity, digest credentials and the SDP body
+  // hold canaries; only the agent's software may come out.
+  const messages = [
+    [
+      'INVITE sip:CANARY-CALLEE-7731@10.30.0.9 SIP/2.0',
+      'Via: SIP/2.0/UDP 10.30.0.5:5060;branch=z9hG4bK-CANARY',
+      'From: "CANARY-NURSE-7731" <sip:CANARY-EXT-7731@ward>;tag=1',
+      'To: <sip:CANARY-CALLEE-7731@ward>',
+      'Call-ID: CANARY-CALL-7731',
+      'CSeq: 1 INVITE',
+      'Contact: <sip:CANARY-EXT-7731@10.30.0.5>',
+      'P-Asserted-Identity: "CANARY-BED-12" <sip:CANARY-EXT-7731@ward>',
+      'Authorization: Digest username="CANARY-USER-7731", response="CANARY"',
+      'User-Agent: Phone/1.0',
+      'Content-Type: application/sdp',
+      '',
+      'v=0',
+      'o=CANARY-EXT-7731 1 1 IN IP4 10.30.0.5',
+      's=CANARY-SESSION',
+    ],
+    [
+      'SIP/2.0 200 OK',
+      'Via: SIP/2.0/UDP 10.30.0.5:5060;branch=z9hG4bK-CANARY',
+      'From: "CANARY-NURSE-7731" <sip:CANARY-EXT-7731@ward>;tag=1',
+      'To: <sip:CANARY-EXT-7731@ward>;tag=2',
+      'CSeq: 2 REGISTER',
+      'Contact: <sip:CANARY-EXT-7731@10.30.0.5>;expires=600',
+      'Server: Registrar/2.0',
+    ],
+  ];
+  let parsed = 0;
+  for (const lines of messages) {
+    const payload = textBytes(`${lines.join('\r\n')}\r\n`);
+    const results = resultsOf(udpFrame(SIP_PORT, payload));
+    parsed += results.filter(
+      (r) => (r as { viaCount?: number }).viaCount === 1,
+    ).length;
+    t.notMatch(JSON.stringify(results), CANARY_PATTERN);
+  }
+  t.equal(parsed, 2, 'both messages were parsed');
 });
 
 /** DICOM PDU: type, reserved, 32-bit length, body. */

@@ -109,7 +109,7 @@ const matcherOf = (rule: CatalogRule): string =>
       : `prefix:${String(rule.prefix).toLowerCase()}`;
 
 t.test('catalog: the shipped file compiles', async (t) => {
-  t.equal(catalog.version, '2026.12.4');
+  t.equal(catalog.version, '2026.12.5');
   t.equal(raw.version, catalog.version);
   t.equal(catalog.entryCount, raw.entries.length);
   t.ok(catalog.entryCount >= 100, `${catalog.entryCount} entries`);
@@ -642,6 +642,166 @@ const EXAMPLES: Example[] = [
     facts: { 'dhcp.vendorClass': ['ipphone.mitel.com'] },
     category: 'voip_phone',
     make: 'Mitel',
+  },
+  // SIP User-Agent and Server values in the shapes vendors' guides and
+  // public traces print them; the model comes from the value.
+  {
+    name: 'Cisco phone by SIP',
+    facts: { 'sip.userAgent': ['Cisco-CP8845/14.2'], 'server.port': ['5060'] },
+    category: 'voip_phone',
+    make: 'Cisco',
+    model: 'CP8845',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Cisco 7905 by SIP',
+    facts: { 'sip.userAgent': ['Cisco-CP7905/1.01-030429A'] },
+    category: 'voip_phone',
+    make: 'Cisco',
+    model: 'CP7905',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Poly VVX by SIP',
+    facts: { 'sip.userAgent': ['PolycomVVX-VVX_411-UA/6.4.0.1234'] },
+    category: 'voip_phone',
+    make: 'Poly',
+    model: 'VVX_411',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Poly with a leading product token',
+    facts: {
+      'sip.userAgent': [
+        'Polycom/5.5.0.20556 PolycomVVX-VVX_500-UA/5.5.0.20556',
+      ],
+    },
+    category: 'voip_phone',
+    make: 'Poly',
+    model: 'VVX_500',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Poly SoundPoint by SIP',
+    facts: { 'sip.userAgent': ['PolycomSoundPointIP-SPIP_550-UA/4.0.1.13681'] },
+    category: 'voip_phone',
+    make: 'Poly',
+    model: 'SPIP_550',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Yealink by SIP',
+    facts: { 'sip.userAgent': ['Yealink SIP-T23G 44.80.0.60'] },
+    category: 'voip_phone',
+    make: 'Yealink',
+    model: 'SIP-T23G',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Grandstream by SIP',
+    facts: { 'sip.userAgent': ['Grandstream GXP2170 1.0.11.46'] },
+    category: 'voip_phone',
+    make: 'Grandstream',
+    model: 'GXP2170',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'snom by SIP',
+    facts: { 'sip.userAgent': ['snomD785/10.1.84.12'] },
+    category: 'voip_phone',
+    make: 'snom',
+    model: 'D785',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Aastra (Mitel) by SIP',
+    facts: { 'sip.userAgent': ['Aastra 51i/2.5.1.41'] },
+    category: 'voip_phone',
+    make: 'Mitel',
+    model: '51i',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Avaya deskphone by SIP',
+    facts: {
+      'sip.userAgent': ['Avaya one-X Deskphone 7.1.15.1.3 b4475ea2e9a0'],
+    },
+    category: 'voip_phone',
+    make: 'Avaya',
+    model: null,
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Avaya H175 by SIP',
+    facts: {
+      'sip.userAgent': [
+        'Avaya H175 Collaboration Station H1xx_SIP-R1_0_2_3_3050.tar',
+      ],
+    },
+    category: 'voip_phone',
+    make: 'Avaya',
+    model: 'H175',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Cisco call manager by SIP, not a phone',
+    facts: {
+      'sip.userAgent': ['Cisco-CUCM10.0.1.98000-19'],
+      'server.port': ['5060'],
+    },
+    category: 'network_infrastructure',
+    make: 'Cisco',
+    model: 'Unified Communications Manager',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Avaya Session Manager by SIP',
+    facts: { 'sip.userAgent': ['Avaya-SM/7.1.3.0'] },
+    category: 'network_infrastructure',
+    make: 'Avaya',
+    model: null,
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Mitel 3300 by SIP',
+    facts: { 'sip.userAgent': ['Mitel-3300-ICP 8.0.9.18'] },
+    category: 'network_infrastructure',
+    make: 'Mitel',
+    model: '3300 ICP',
+    minConfidence: 0.75,
+  },
+  {
+    name: '3CX by SIP',
+    facts: { 'sip.userAgent': ['3CXPhoneSystem 15.5.15502.6 (15502)'] },
+    category: 'network_infrastructure',
+    make: '3CX',
+    model: 'Phone System',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'Asterisk by SIP, not a phone',
+    facts: {
+      'sip.userAgent': ['Asterisk PBX 18.2.0'],
+      'server.port': ['5060'],
+    },
+    category: 'network_infrastructure',
+    make: null,
+    model: 'Asterisk',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'FreeSWITCH by SIP',
+    facts: { 'sip.userAgent': ['FreeSWITCH-mod_sofia/1.10.7-release~64bit'] },
+    category: 'network_infrastructure',
+    make: null,
+    model: 'FreeSWITCH',
+    minConfidence: 0.75,
+  },
+  {
+    name: 'a softphone names no phone maker',
+    facts: { 'sip.userAgent': ['Grandstream Wave 1.2.14'] },
+    category: 'unknown',
+    make: null,
   },
   {
     name: 'Juniper switch by LLDP',
@@ -1258,6 +1418,16 @@ const BROKEN: Array<[string, Breaker, string]> = [
       c.entries[0].rules = [];
     },
     'catalog: entries[0].rules: expected a non-empty array',
+  ],
+  [
+    'a fixed model and a captured one',
+    (c) => {
+      c.entries[0].model = 'X';
+      c.entries[0].rules = [
+        { field: 'sip.userAgent', regex: '^a(?<model>\\d+)', weight: 0.5 },
+      ];
+    },
+    'catalog: entries[0].model: a fixed model and a rule capturing one',
   ],
   [
     'make not a string',

@@ -132,6 +132,9 @@ t.test('a two-minute ward capture holds the configured ward', async (t) => {
     ) {
       wrong.push(`sni ${device.tls.sni}`);
     }
+    if (host.role === 'phone' && device.model !== 'VVX_411') {
+      wrong.push(`model ${device.model}, sip ${device.sip.userAgents}`);
+    }
     if (host.role === 'imaging' && device.dicom.length === 0) {
       wrong.push('no DICOM identity');
     }
@@ -149,6 +152,15 @@ t.test('a two-minute ward capture holds the configured ward', async (t) => {
       'GE HealthCare CARESCAPE Network central station (unit ICU2, room CS1)',
     ),
     'the GE central station is seen by its time sync broadcast, located',
+  );
+
+  const callManager = inventory
+    .report()
+    .find((device) => device.ips.includes('10.10.100.80'));
+  t.match(
+    callManager,
+    { category: 'network_infrastructure', model: 'Asterisk' },
+    'the call manager is named by the Server of its REGISTER answers',
   );
 
   // Same seed, same bytes.
