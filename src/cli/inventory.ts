@@ -18,9 +18,9 @@ import { describeFileError } from './read.js';
 const HELP = `usage: spansight inventory FILE [options]
 
 List the devices seen in a capture: MAC, VLAN, addresses, vendor, names,
-fingerprints (DHCP, TLS JA3/JA4, HTTP, TCP stack, LLDP/CDP, mDNS, SSDP,
-NBNS, DICOM, HL7) and the category, make and model with a confidence and
-the evidence behind it.
+fingerprints (DHCP, TLS JA3/JA4, HTTP, SIP, TCP stack, LLDP/CDP, mDNS,
+SSDP, NBNS, DICOM, HL7) and the category, make and model with a confidence
+and the evidence behind it.
 
 options:
   --json            print exactly one JSON object {"devices": [...]}
