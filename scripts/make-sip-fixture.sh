@@ -6,8 +6,9 @@
 # Run as root on Debian 12 with baresip, kamailio and tcpdump installed
 # (apt-get install -y baresip-core kamailio tcpdump).
 #
-# The traffic: both phones register (the registrar answers with its Server
-# header); phone 1 calls phone 2 through the proxy, which adds its own Via
+# The traffic: both phones register, phone 1 over UDP and phone 2 over TCP
+# (the registrar answers with its Server header); phone 1 calls phone 2
+# through the proxy, which adds its own Via
 # and passes phone 1's User-Agent on; phone 2 rings until phone 1 gives up
 # (CANCEL), and both unregister as they quit.
 set -eu
@@ -58,7 +59,7 @@ in_ns mon sysctl -qw "net.ipv6.conf.${TAG}mon.disable_ipv6=1" 2>/dev/null ||
   true
 
 ip netns exec "$TAG-mon" tcpdump -i "${TAG}mon" -s 0 -U -w "$WORK/capture.pcap" \
-  udp port 5060 2>/dev/null &
+  port 5060 2>/dev/null &
 PIDS="$PIDS $!"
 sleep 1
 
@@ -68,8 +69,8 @@ cat >"$WORK/kamailio.cfg" <<'EOF'
 debug=1
 log_stderror=yes
 children=1
-disable_tcp=yes
 listen=udp:10.77.0.1:5060
+listen=tcp:10.77.0.1:5060
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -108,7 +109,7 @@ sleep 1
 # A phone: registers once for an hour, plays a sine as its microphone and
 # writes what it hears to a file that is thrown away.
 phone() {
-  name="$1" user="$2" addr="$3"
+  name="$1" user="$2" addr="$3" transport="$4"
   mkdir -p "$WORK/$name"
   cat >"$WORK/$name/config" <<EOF
 sip_listen $addr:5060
@@ -121,10 +122,11 @@ module aufile.so
 module account.so
 module menu.so
 EOF
-  echo "<sip:$user@10.77.0.1>;regint=3600" >"$WORK/$name/accounts"
+  echo "<sip:$user@10.77.0.1;transport=$transport>;regint=3600" \
+    >"$WORK/$name/accounts"
 }
-phone ph1 1001 10.77.0.11
-phone ph2 1002 10.77.0.12
+phone ph1 1001 10.77.0.11 udp
+phone ph2 1002 10.77.0.12 tcp
 
 ip netns exec "$TAG-ph2" baresip -f "$WORK/ph2" -t 12 >"$WORK/ph2.log" 2>&1 &
 PIDS="$PIDS $!"

@@ -1333,9 +1333,10 @@ t.test(
 t.test(
   'sip: baresip phones and a Kamailio proxy, each named for itself',
   async (t) => {
-    // Real traffic (scripts/make-sip-fixture.sh): Kamailio relays phone 1's
-    // INVITE with phone 1's User-Agent and both Vias, and phone 2's 180 and
-    // 487 with one Via left; none of it may name Kamailio.
+    // Real traffic (scripts/make-sip-fixture.sh), phone 1 over UDP and
+    // phone 2 over TCP: Kamailio relays phone 1's INVITE with phone 1's
+    // User-Agent and both Vias, and phone 2's 180 and 487 with one Via
+    // left; none of it may name Kamailio.
     const path = fileURLToPath(
       new URL(
         '../fixtures/public/generated-sip/sip-baresip-kamailio.pcap',
@@ -1347,7 +1348,7 @@ t.test(
       devices.find((device) => device.ips.includes(ip))?.sip.userAgents;
     const baresip = ['baresip v1.0.0 (x86_64/linux)'];
     t.same(agentsOf('10.77.0.11'), baresip, 'the caller');
-    t.same(agentsOf('10.77.0.12'), baresip, 'the callee, by its REGISTER');
+    t.same(agentsOf('10.77.0.12'), baresip, 'the callee, by TCP');
     t.same(agentsOf('10.77.0.1'), ['kamailio (5.6.3 (x86_64/linux))']);
   },
 );
