@@ -40,6 +40,7 @@ export const FACT_FIELDS = [
   'tls.ja4',
   'tcp.osGuess',
   'sip.userAgent',
+  'sip.role',
   'ssdp.server',
   'ssdp.type',
   'mdns.service',

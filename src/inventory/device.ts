@@ -25,6 +25,10 @@ export const DEVICE_LIMITS = {
   findings: 16,
 } as const;
 
+/** What a device did in SIP, by bit: `Device.sipRoleBits`. */
+export const SIP_ROLES = ['user_agent', 'registrar'] as const;
+export type SipRole = (typeof SIP_ROLES)[number];
+
 export interface DicomIdentity {
   callingAe: string;
   calledAe: string;
@@ -73,8 +77,12 @@ export interface DeviceReport {
   };
   tls: { ja3: string[]; ja4: string[]; sni: string[] };
   http: { userAgents: string[] };
-  /** What a phone or call server names itself in SIP (User-Agent, Server). */
-  sip: { userAgents: string[] };
+  /**
+   * What a phone or call server names itself in SIP (User-Agent, Server),
+   * and what it did: `user_agent` (made a request), `registrar` (answered
+   * a REGISTER).
+   */
+  sip: { userAgents: string[]; roles: string[] };
   tcp: { signatures: string[]; osGuess: string | null };
   lldp: Record<string, unknown> | null;
   cdp: Record<string, unknown> | null;
@@ -150,6 +158,8 @@ export class Device {
   readonly sni = new CappedSet<string>(DEVICE_LIMITS.names);
   readonly userAgents = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   readonly sipUserAgents = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
+  /** `SIP_ROLES` bits: what the device did in SIP. */
+  sipRoleBits = 0;
   readonly tcpSignatures = new CappedSet<string>(DEVICE_LIMITS.fingerprints);
   osGuess: string | null = null;
   osGuessConfidence = 0;
@@ -328,6 +338,7 @@ export class Device {
       'dhcpv6.vendorClass': optional(this.dhcpv6VendorClass),
       'http.userAgent': this.userAgents.values(),
       'sip.userAgent': this.sipUserAgents.values(),
+      'sip.role': sipRoles(this.sipRoleBits),
       'tls.sni': this.sni.values(),
       'tls.ja4': this.ja4.values(),
       'tcp.osGuess': optional(this.osGuess),
@@ -402,7 +413,10 @@ export class Device {
         sni: this.sni.values(),
       },
       http: { userAgents: this.userAgents.values() },
-      sip: { userAgents: this.sipUserAgents.values() },
+      sip: {
+        userAgents: this.sipUserAgents.values(),
+        roles: sipRoles(this.sipRoleBits),
+      },
       tcp: { signatures: this.tcpSignatures.values(), osGuess: this.osGuess },
       lldp: this.lldp,
       cdp: this.cdp,
@@ -481,4 +495,8 @@ function numberField(
 
 function isoTime(timeUs: number): string {
   return new Date(Math.floor(timeUs / 1000)).toISOString();
+}
+
+function sipRoles(bits: number): SipRole[] {
+  return SIP_ROLES.filter((_, bit) => (bits & (1 << bit)) !== 0);
 }

@@ -182,6 +182,9 @@ const EXTRACTOR_NAMES = [
   'sip',
 ];
 
+/** Bits of `Device.sipRoleBits`, in the order of `SIP_ROLES`. */
+const SipRoleBit = { UserAgent: 1, Registrar: 2 } as const;
+
 const NA_ICMP_TYPE = 136;
 /** Router solicitation to redirect: the neighbour discovery messages. */
 const ND_FIRST_ICMP_TYPE = 133;
@@ -1507,11 +1510,14 @@ export class Inventory {
   }
 
   /**
-   * SIP: the software a phone or call server names. A request counts from
-   * the agent that made it only (one Via: a proxy adds its own and passes
-   * the User-Agent on), a response only when it answers a REGISTER, which
-   * the registrar answers itself. Returns whether to read the direction's
-   * next message: SIP that named no one yet.
+   * SIP: the software a phone or call server names, and its role. A request
+   * counts from the agent that made it only (one Via: a proxy adds its own
+   * and passes the User-Agent on), a response only when it answers a
+   * REGISTER, which the registrar answers itself. Sending a REGISTER makes
+   * a user agent (a phone, or a PBX registering to its trunk), answering
+   * one a registrar; proxies send CANCEL, ACK and OPTIONS of their own, so
+   * those name no role. Returns whether to read the direction's next
+   * message: SIP that named no one yet.
    * Limitation: a REGISTER relayed by a proxy or SBC to the registrar
    * credits the proxy with the registrar's Server.
    */
@@ -1524,12 +1530,22 @@ export class Inventory {
     const info = parseSip(buf, off, end);
     if (info === null) return false;
     if (info.viaCount > 1) return true;
-    const software =
-      info.statusCode < 0
-        ? info.userAgent
-        : info.cseqMethod === 'REGISTER'
-          ? info.server || info.userAgent
-          : '';
+    const isRequest = info.statusCode < 0;
+    const isRegister =
+      (isRequest ? info.method : info.cseqMethod) === 'REGISTER';
+    if (isRegister) {
+      const role = isRequest ? SipRoleBit.UserAgent : SipRoleBit.Registrar;
+      if ((device.sipRoleBits & role) === 0) {
+        device.sipRoleBits |= role;
+        device.isDirty = true;
+      }
+    }
+
+    const software = isRequest
+      ? info.userAgent
+      : isRegister
+        ? info.server || info.userAgent
+        : '';
     if (software === '') return true;
     this.hit(Extractor.Sip);
     addText(device, device.sipUserAgents, software);

@@ -572,6 +572,7 @@ function deviceToWire(
     hostnames: device.hostnames,
     httpUserAgents: device.http.userAgents,
     sipUserAgents: device.sip.userAgents,
+    sipRoles: device.sip.roles,
     medicalHintRefs: device.medicalHints.map((hint) => strings.ref(hint)),
     serverPorts: device.serverPorts,
     findings: device.findings,
@@ -728,7 +729,7 @@ function deviceFromWire(
       sni: list(tls?.sni),
     },
     http: { userAgents: list(wire.httpUserAgents) },
-    sip: { userAgents: list(wire.sipUserAgents) },
+    sip: { userAgents: list(wire.sipUserAgents), roles: list(wire.sipRoles) },
     tcp: {
       signatures: list(tcp?.signatureRefs, ref),
       osGuess: nullableRef(tcp?.osGuessRef),

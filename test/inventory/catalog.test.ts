@@ -109,7 +109,7 @@ const matcherOf = (rule: CatalogRule): string =>
       : `prefix:${String(rule.prefix).toLowerCase()}`;
 
 t.test('catalog: the shipped file compiles', async (t) => {
-  t.equal(catalog.version, '2026.12.5');
+  t.equal(catalog.version, '2026.12.6');
   t.equal(raw.version, catalog.version);
   t.equal(catalog.entryCount, raw.entries.length);
   t.ok(catalog.entryCount >= 100, `${catalog.entryCount} entries`);
@@ -798,6 +798,59 @@ const EXAMPLES: Example[] = [
     minConfidence: 0.75,
   },
   {
+    name: 'Kamailio by its Server',
+    facts: {
+      'sip.userAgent': ['kamailio (5.6.3 (x86_64/linux))'],
+      'sip.role': ['registrar'],
+    },
+    category: 'network_infrastructure',
+    make: null,
+    model: 'Kamailio',
+    minConfidence: 0.9,
+  },
+  {
+    name: 'OpenSIPS by its Server',
+    facts: { 'sip.userAgent': ['OpenSIPS (3.2.10 (x86_64/linux))'] },
+    category: 'network_infrastructure',
+    make: null,
+    model: 'OpenSIPS',
+  },
+  {
+    name: 'an unknown agent that registers: a SIP endpoint',
+    facts: {
+      'sip.userAgent': ['baresip v1.0.0 (x86_64/linux)'],
+      'sip.role': ['user_agent'],
+    },
+    category: 'voip_phone',
+    make: null,
+  },
+  {
+    name: 'an unknown registrar, answering on 5060',
+    facts: { 'sip.role': ['registrar'], 'server.port': ['5060'] },
+    category: 'network_infrastructure',
+    make: null,
+    minConfidence: 0.7,
+  },
+  {
+    name: 'a PBX registering to its trunk and taking registrations',
+    facts: {
+      'sip.role': ['user_agent', 'registrar'],
+      'server.port': ['5060'],
+    },
+    category: 'network_infrastructure',
+    make: null,
+  },
+  {
+    name: 'a Windows PC with a softphone stays a computer',
+    facts: {
+      'sip.role': ['user_agent'],
+      'dhcp.vendorClass': ['MSFT 5.0'],
+      'tcp.osGuess': ['Windows 10/11 or Server 2016+'],
+    },
+    category: 'general_purpose_computer',
+    make: null,
+  },
+  {
     name: 'a softphone names no phone maker',
     facts: { 'sip.userAgent': ['Grandstream Wave 1.2.14'] },
     category: 'unknown',
@@ -1189,6 +1242,23 @@ function devicesOf(path: string): DeviceReport[] {
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+t.test('catalog: SIP roles and agents on a real capture', async (t) => {
+  // Two baresip phones (one on UDP, one on TCP, whose 5060 the proxy
+  // connects to) and the Kamailio registrar that relays their call.
+  const devices = devicesOf(
+    fixture('public/generated-sip/sip-baresip-kamailio.pcap'),
+  );
+  const byIp = (ip: string) => devices.find((d) => d.ips.includes(ip));
+  t.match(byIp('10.77.0.1'), {
+    category: 'network_infrastructure',
+    model: 'Kamailio',
+  });
+  t.ok((byIp('10.77.0.1')?.confidence ?? 0) >= 0.9, 'agent and role');
+  t.match(byIp('10.77.0.11'), { category: 'voip_phone', make: null });
+  t.same(byIp('10.77.0.11')?.evidence, ['sip.role="user_agent" (0.35)']);
+  t.match(byIp('10.77.0.12'), { category: 'voip_phone', make: null });
+});
 
 t.test(
   'catalog: capability and SOP class rules on real captures',

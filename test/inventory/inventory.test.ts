@@ -1326,6 +1326,12 @@ t.test(
     t.same(agentsOf(registrar), ['SYNTH-Registrar/2.0']);
     t.same(agentsOf(proxy), [], 'forwarded and answered for others');
     t.same(agentsOf(callee), ['SYNTH-Callee/3.0']);
+    const rolesOf = (mac: string) =>
+      devices.find((device) => device.mac === mac)?.sip.roles;
+    t.same(rolesOf(phone), ['user_agent'], 'it sent a REGISTER');
+    t.same(rolesOf(registrar), ['registrar']);
+    t.same(rolesOf(proxy), [], 'a relayed INVITE and 180 name no role');
+    t.same(rolesOf(callee), [], 'an OPTIONS names no role');
     t.equal(inventory.counters().extractorHits.sip, 3);
   },
 );
@@ -1350,5 +1356,12 @@ t.test(
     t.same(agentsOf('10.77.0.11'), baresip, 'the caller');
     t.same(agentsOf('10.77.0.12'), baresip, 'the callee, by TCP');
     t.same(agentsOf('10.77.0.1'), ['kamailio (5.6.3 (x86_64/linux))']);
+
+    // Kamailio sends CANCEL and ACK of its own: they make it no agent.
+    const rolesOf = (ip: string) =>
+      devices.find((device) => device.ips.includes(ip))?.sip.roles;
+    t.same(rolesOf('10.77.0.1'), ['registrar']);
+    t.same(rolesOf('10.77.0.11'), ['user_agent']);
+    t.same(rolesOf('10.77.0.12'), ['user_agent']);
   },
 );
