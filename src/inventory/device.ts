@@ -79,8 +79,8 @@ export interface DeviceReport {
   http: { userAgents: string[] };
   /**
    * What a phone or call server names itself in SIP (User-Agent, Server),
-   * and what it did: `user_agent` (made a request), `registrar` (answered
-   * a REGISTER).
+   * and what it did: `user_agent` (sent a REGISTER), `registrar` (answered
+   * one).
    */
   sip: { userAgents: string[]; roles: string[] };
   tcp: { signatures: string[]; osGuess: string | null };
