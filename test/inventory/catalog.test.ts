@@ -109,7 +109,7 @@ const matcherOf = (rule: CatalogRule): string =>
       : `prefix:${String(rule.prefix).toLowerCase()}`;
 
 t.test('catalog: the shipped file compiles', async (t) => {
-  t.equal(catalog.version, '2026.12.6');
+  t.equal(catalog.version, '2026.12.7');
   t.equal(raw.version, catalog.version);
   t.equal(catalog.entryCount, raw.entries.length);
   t.ok(catalog.entryCount >= 100, `${catalog.entryCount} entries`);
@@ -849,6 +849,42 @@ const EXAMPLES: Example[] = [
     },
     category: 'general_purpose_computer',
     make: null,
+  },
+  // Phones fetching their configuration over HTTP, as provisioning
+  // servers' documents and tests show their agents.
+  {
+    name: 'Poly model from its provisioning agent',
+    facts: {
+      'http.userAgent': [
+        'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234 Type/Application',
+      ],
+    },
+    category: 'voip_phone',
+    make: 'Poly',
+    model: 'VVX_450',
+  },
+  {
+    name: 'Yealink model from its provisioning agent',
+    facts: { 'http.userAgent': ['Yealink SIP-T46S 66.86.0.15 805ec0123456'] },
+    category: 'voip_phone',
+    make: 'Yealink',
+    model: 'SIP-T46S',
+  },
+  {
+    name: 'Grandstream model from its provisioning agent',
+    facts: { 'http.userAgent': ['Grandstream GXP2170 1.0.11.46'] },
+    category: 'voip_phone',
+    make: 'Grandstream',
+    model: 'GXP2170',
+  },
+  {
+    name: 'Aastra (Mitel) model from its provisioning agent',
+    facts: {
+      'http.userAgent': ['Aastra6731i MAC:00-11-22-33-44-55 V:3.2.2.1136-SIP'],
+    },
+    category: 'voip_phone',
+    make: 'Mitel',
+    model: '6731i',
   },
   {
     name: 'a softphone names no phone maker',
