@@ -12,7 +12,7 @@ import {
   readHttpHeaderLine,
   skipLine,
 } from './http-request.js';
-import { matchesAsciiCaseless } from './text.js';
+import { indexOfByte, matchesAsciiCaseless } from './text.js';
 
 /** The port SIP runs on without TLS (RFC 3261 section 19.1.2). */
 export const SIP_PORT = 5060;
@@ -111,9 +111,8 @@ function readRequestMethod(buf: Uint8Array, off: number, end: number): string {
   while (space < end && isUpperLetter(buf[space])) space++;
   if (space === off || space - off > 16 || buf[space] !== 0x20) return '';
 
-  let eol = space;
-  while (eol < end && buf[eol] !== 0x0a) eol++;
-  if (eol === end) return '';
+  const eol = indexOfByte(buf, 0x0a, space, end);
+  if (eol < 0) return '';
   const lineEnd = buf[eol - 1] === 0x0d ? eol - 1 : eol;
   const versionOff = lineEnd - SIP_VERSION.length;
   if (

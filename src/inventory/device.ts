@@ -5,6 +5,7 @@
 import { cdpCapabilityNames } from '../fingerprint/cdp.js';
 import type { DicomRequestedContext } from '../fingerprint/dicom.js';
 import { lldpCapabilityNames } from '../fingerprint/lldp.js';
+import { namesOfBits } from '../fingerprint/text.js';
 import type {
   Classification,
   CompiledCatalog,
@@ -25,9 +26,9 @@ export const DEVICE_LIMITS = {
   findings: 16,
 } as const;
 
-/** What a device did in SIP, by bit: `Device.sipRoleBits`. */
+/** What a device did in SIP: names of `Device.sipRoleBits`, bit 0 first. */
 export const SIP_ROLES = ['user_agent', 'registrar'] as const;
-export type SipRole = (typeof SIP_ROLES)[number];
+export const SipRoleBit = { UserAgent: 1, Registrar: 2 } as const;
 
 export interface DicomIdentity {
   callingAe: string;
@@ -338,7 +339,7 @@ export class Device {
       'dhcpv6.vendorClass': optional(this.dhcpv6VendorClass),
       'http.userAgent': this.userAgents.values(),
       'sip.userAgent': this.sipUserAgents.values(),
-      'sip.role': sipRoles(this.sipRoleBits),
+      'sip.role': namesOfBits(this.sipRoleBits, SIP_ROLES),
       'tls.sni': this.sni.values(),
       'tls.ja4': this.ja4.values(),
       'tcp.osGuess': optional(this.osGuess),
@@ -415,7 +416,7 @@ export class Device {
       http: { userAgents: this.userAgents.values() },
       sip: {
         userAgents: this.sipUserAgents.values(),
-        roles: sipRoles(this.sipRoleBits),
+        roles: namesOfBits(this.sipRoleBits, SIP_ROLES),
       },
       tcp: { signatures: this.tcpSignatures.values(), osGuess: this.osGuess },
       lldp: this.lldp,
@@ -495,8 +496,4 @@ function numberField(
 
 function isoTime(timeUs: number): string {
   return new Date(Math.floor(timeUs / 1000)).toISOString();
-}
-
-function sipRoles(bits: number): SipRole[] {
-  return SIP_ROLES.filter((_, bit) => (bits & (1 << bit)) !== 0);
 }

@@ -51,6 +51,7 @@ import {
   RECENT_ARP_ADDRESS,
   RECENT_SERVER_PORT,
   RECENT_SYN_SHAPE,
+  SipRoleBit,
   type Device,
   type DeviceReport,
 } from './device.js';
@@ -181,9 +182,6 @@ const EXTRACTOR_NAMES = [
   'dns',
   'sip',
 ];
-
-/** Bits of `Device.sipRoleBits`, in the order of `SIP_ROLES`. */
-const SipRoleBit = { UserAgent: 1, Registrar: 2 } as const;
 
 const NA_ICMP_TYPE = 136;
 /** Router solicitation to redirect: the neighbour discovery messages. */
